@@ -1,0 +1,54 @@
+#pragma once
+// Byte-stream listeners: TCP, TLS, WebSocket and WebSocket over TLS. Knows nothing of MQTT.
+//
+// Each listener has one accept loop (on worker 0). Accepted sockets go round-robin to the workers,
+// accepted directly onto the chosen worker's io_context; TCP_NODELAY is set; the TLS handshake and
+// the WebSocket upgrade run on that worker under listener_config::handshake_timeout; then the
+// handler_factory is called there. WebSocket: binary frames only (a text frame closes the
+// connection, [MQTT-6.0.0-1]), the request path must equal ws_path (else HTTP 404), the client must
+// offer subprotocol "mqtt" (else HTTP 400) and the server selects "mqtt" ([MQTT-6.0.0-3],
+// [MQTT-6.0.0-4]).
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include <tollgate/net/io_pool.hpp>
+#include <tollgate/net/link.hpp>
+#include <tollgate/net/transport.hpp>
+
+namespace tollgate::net {
+
+class server {
+  public:
+    /// Validates nothing yet; see start(). The pool must outlive the server.
+    server(io_pool& pool, std::vector<listener_config> listeners, handler_factory factory);
+    /// Stops accepting. Open connections keep running until closed or the pool stops.
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Loads TLS material and binds every listener. Throws std::runtime_error naming the listener,
+    /// the address and port or file, and the cause, e.g.
+    ///   "listener 'mqtt-tls': cannot read cert_file /x: No such file or directory"
+    ///   "listener 'mqtt': cannot bind 127.0.0.1:1883: Address already in use".
+    /// On failure nothing stays bound. Call once, from any thread; accepting begins when the pool
+    /// runs.
+    void start();
+
+    /// The bound listeners with their actual ports (valid after start()). Thread-safe.
+    [[nodiscard]] std::vector<bound_listener> endpoints() const;
+
+    /// Closes the listening sockets; established connections are not affected. Thread-safe,
+    /// idempotent.
+    void stop_accepting();
+
+    /// Connections open now over all listeners, handshakes included. Thread-safe.
+    [[nodiscard]] std::size_t connection_count() const;
+
+    struct state;
+
+  private:
+    std::shared_ptr<state> state_;
+};
+
+}  // namespace tollgate::net
