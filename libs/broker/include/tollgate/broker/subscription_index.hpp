@@ -113,7 +113,7 @@ class subscription_index {
 
   private:
     struct frame {
-        const node* at;
+        node* at;
         std::size_t level;
     };
 
