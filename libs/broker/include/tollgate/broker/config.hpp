@@ -1,0 +1,76 @@
+#pragma once
+// Every limit and switch of the broker, each with a safe default. apps/tollgate exposes them in
+// the [broker] section of the TOML file (docs/configuration.md). A value of 0 never means
+// "unlimited" unless the field says so. validate() names the first bad field.
+// Thread-safety: a plain value type, copied into the broker at construction.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tollgate::broker {
+
+struct broker_config {
+    /// Largest packet (fixed header included) accepted after CONNECT, advertised to v5 clients as
+    /// Maximum Packet Size in CONNACK. Over it: v5 DISCONNECT 0x95, v3.1.1 close. Default 1 MiB.
+    std::uint32_t max_packet_size = 1024 * 1024;
+    /// Largest packet accepted before the connection is authenticated (the CONNECT itself and AUTH
+    /// exchanges). Over it: v5 CONNACK 0x95, v3.1.1 close. Default 64 KiB.
+    std::uint32_t max_packet_size_before_connect = 64 * 1024;
+    /// Receive Maximum we advertise: QoS 1/2 PUBLISHes a client may have unacknowledged towards us.
+    /// Exceeded: DISCONNECT 0x93. Also bounds the QoS 2 packet ids awaiting PUBREL. 1..65535; 100.
+    std::uint16_t receive_maximum = 100;
+    /// Our cap on QoS 1/2 messages in flight to one client; the window is min(this, the client's
+    /// Receive Maximum). 1..65535; default 20.
+    std::uint16_t max_inflight_out = 20;
+    /// Messages queued for one session (waiting + in flight). When full: QoS 0 messages for it are
+    /// dropped (counted in stats().dropped_queue_full); QoS 1/2 messages are never dropped: the
+    /// publishers feeding it are paused until it drains (backpressure). Default 1000.
+    std::uint32_t max_queued_messages = 1000;
+    /// Bytes of payload queued for one session; past it QoS 0 messages are dropped as above
+    /// (QoS 1/2 are governed by max_queued_messages). Default 16 MiB.
+    std::size_t max_queued_bytes = 16 * 1024 * 1024;
+    /// Topic levels in a topic name or filter. Over: PUBLISH → 0x90, SUBSCRIBE filter → 0x8F. 128.
+    std::size_t max_topic_levels = 128;
+    /// Subscriptions one session may hold. A new one over it gets SUBACK 0x97. Default 1000.
+    std::size_t max_subscriptions_per_session = 1000;
+    /// Time from accept to a completed CONNECT (and authentication). Exceeded: the connection is
+    /// closed. Default 10 s.
+    std::chrono::seconds connect_timeout{10};
+    /// Longest keep alive accepted; a v5 client asking more gets Server Keep Alive = this, a v3.1.1
+    /// client is held to it silently. 0 from the client (no keep alive) is respected. Default 600 s.
+    std::uint16_t max_keepalive = 600;
+    /// Topic Alias Maximum we advertise (client → server aliases). 0 disables. Default 10.
+    std::uint16_t topic_alias_maximum = 10;
+    /// Longest client identifier accepted (bytes). Over: CONNACK 0x85 / v3.1.1 rc 2. Default 256.
+    std::size_t max_client_id_length = 256;
+    /// Cap on the Session Expiry Interval a client may ask (seconds); 0xFFFFFFFF asks "never" and is
+    /// capped too. v3.1.1 clean session = 0 means this cap. Default 7 days.
+    std::uint32_t max_session_expiry = 7 * 24 * 3600;
+    /// User properties per property list accepted from clients (codec limit). Default 32.
+    std::size_t max_user_properties = 32;
+    /// Total bytes of the user properties of one property list. Default 8 KiB.
+    std::size_t max_user_property_bytes = 8192;
+    /// How long a QoS 2 packet id may wait for the client's PUBREL before the state is dropped
+    /// (only while the client stays connected and silent on that id). Default 60 s.
+    std::chrono::seconds awaiting_pubrel_timeout{60};
+    /// Accept clients without credentials. Only consulted by anonymous_authenticator users (the
+    /// app picks the authenticator); kept here so one config describes the broker. Default false.
+    bool allow_anonymous = false;
+    /// Assign a client identifier to v5 clients that send an empty one (clean start required for
+    /// v3.1.1 [MQTT-3.1.3-8]). Default true.
+    bool assign_client_ids = true;
+    /// Feature switches advertised in CONNACK and enforced.
+    bool retain_available = true;                   ///< off: PUBLISH with retain → DISCONNECT 0x9A
+    bool wildcard_subscription_available = true;    ///< off: filters with + or # → SUBACK 0xA2
+    bool shared_subscription_available = true;      ///< off: $share/ filters → SUBACK 0x9E
+    bool subscription_identifier_available = true;  ///< off: SUBSCRIBE with an identifier → 0xA1
+    /// Maximum QoS the broker accepts from publishers (0..2). Above: DISCONNECT 0x9B. Default 2.
+    std::uint8_t maximum_qos = 2;
+
+    /// nullopt when every field is in range, otherwise the name of the first bad field and why.
+    [[nodiscard]] std::optional<std::string> validate() const;
+};
+
+}  // namespace tollgate::broker
