@@ -15,6 +15,10 @@ namespace tollgate::mqtt {
 /// (which the spec says SHOULD NOT appear and a receiver MAY reject) are accepted.
 bool is_valid_utf8_string(std::string_view s) noexcept;
 
+/// Well-formed UTF-8 of any length (RFC 3629), U+0000 allowed: what a PUBLISH or will payload with
+/// Payload Format Indicator 1 must be (§3.3.2.3.2).
+bool is_well_formed_utf8(std::string_view s) noexcept;
+
 /// A topic name for PUBLISH: valid UTF-8, at least one character [MQTT-4.7.3-1], no '+' or '#'
 /// [MQTT-3.3.2-2] [MQTT-4.7.1-1].
 bool is_valid_topic_name(std::string_view s) noexcept;
