@@ -48,6 +48,10 @@ constexpr std::array<std::pair<std::string_view, client_cert_mode>, 3> cert_mode
     {"request", client_cert_mode::request},
     {"require", client_cert_mode::require},
 }};
+constexpr std::array<std::pair<std::string_view, std::string_view>, 2> tls_versions{{
+    {"1.2", "1.2"},
+    {"1.3", "1.3"},
+}};
 constexpr std::array<std::pair<std::string_view, common::log_format>, 2> log_formats{{
     {"text", common::log_format::text},
     {"json", common::log_format::json},
@@ -95,6 +99,7 @@ void read_log(table_reader& r, common::log_options& out) {
 
 listener_settings read_listener(table_reader& r) {
     listener_settings out;
+    std::string_view min_version = "1.2";
     r.choice<listener_type>("type", out.type, listener_types);
     out.name = std::string(to_string(out.type));
     out.port = default_port(out.type);
@@ -122,34 +127,46 @@ listener_settings read_listener(table_reader& r) {
     r.choice<client_cert_mode>("client_certificates", out.client_certificates, cert_modes);
     r.integer("max_connections", out.max_connections, 1, 10'000'000);
     r.duration("handshake_timeout", out.handshake_timeout, milliseconds(100), milliseconds(300'000));
+    only_for("tls_min_version", tls, "tls and wss");
+    r.choice<std::string_view>("tls_min_version", min_version, tls_versions);
+    out.tls_min_version = std::string(min_version);
     r.finish();
     return out;
 }
 
-void read_limits(table_reader& r, limits_settings& out) {
-    r.integer("max_connections", out.max_connections, 1, 10'000'000);
+void read_limits(table_reader& r, broker::broker_config& out) {
     r.integer("max_packet_size", out.max_packet_size, 16, 268'435'455);
+    r.integer("max_packet_size_before_connect", out.max_packet_size_before_connect, 16, 268'435'455);
     r.integer("receive_maximum", out.receive_maximum, 1, 65535);
-    r.integer("max_inflight", out.max_inflight, 1, 65535);
+    r.integer("max_inflight", out.max_inflight_out, 1, 65535);
     r.integer("max_queued_messages", out.max_queued_messages, 1, 10'000'000);
     r.integer("max_queued_bytes", out.max_queued_bytes, 1024, std::int64_t{1} << 40);
     r.integer("max_topic_levels", out.max_topic_levels, 1, 65535);
-    r.integer("max_topic_length", out.max_topic_length, 1, 65535);
     r.integer("max_subscriptions_per_session", out.max_subscriptions_per_session, 1, 10'000'000);
+    r.seconds("connect_timeout", out.connect_timeout, std::chrono::seconds(1), std::chrono::seconds(3600));
+    r.integer("max_keep_alive", out.max_keepalive, 1, 65535);
+    r.integer("topic_alias_maximum", out.topic_alias_maximum, 0, 65535);
     // [MQTT-3.1.3-5]: a server must allow client identifiers of 1 to 23 characters.
     r.integer("max_client_id_length", out.max_client_id_length, 23, 65535);
-    r.integer("topic_alias_maximum", out.topic_alias_maximum, 0, 65535);
-    r.integer("max_user_properties", out.max_user_properties, 0, 65535);
     r.integer("max_session_expiry", out.max_session_expiry, 0, 4'294'967'295);
-    r.integer("max_keep_alive", out.max_keep_alive, 1, 65535);
-    r.integer("max_retained_messages", out.max_retained_messages, 0, 100'000'000);
+    r.integer("max_user_properties", out.max_user_properties, 0, 65535);
+    r.integer("max_user_property_bytes", out.max_user_property_bytes, 0, 268'435'455);
+    r.seconds("awaiting_pubrel_timeout", out.awaiting_pubrel_timeout, std::chrono::seconds(1),
+              std::chrono::seconds(86400));
     r.integer("maximum_qos", out.maximum_qos, 0, 2);
-    r.boolean("retain_available", out.retain_available);
-    r.boolean("wildcard_subscriptions", out.wildcard_subscriptions);
-    r.boolean("shared_subscriptions", out.shared_subscriptions);
-    r.boolean("subscription_identifiers", out.subscription_identifiers);
-    r.duration("connect_timeout", out.connect_timeout, milliseconds(100), milliseconds(3'600'000));
-    r.integer("max_pending_connects", out.max_pending_connects, 1, 10'000'000);
+    r.finish();
+    if (out.max_packet_size_before_connect > out.max_packet_size) {
+        fail(r.path_of("max_packet_size_before_connect"),
+             "must not exceed max_packet_size (" + std::to_string(out.max_packet_size) + ")");
+    }
+}
+
+void read_features(table_reader& r, broker::broker_config& out) {
+    r.boolean("retain", out.retain_available);
+    r.boolean("wildcard_subscriptions", out.wildcard_subscription_available);
+    r.boolean("shared_subscriptions", out.shared_subscription_available);
+    r.boolean("subscription_identifiers", out.subscription_identifier_available);
+    r.boolean("assign_client_ids", out.assign_client_ids);
     r.finish();
 }
 
@@ -169,7 +186,11 @@ void read_mqtt(table_reader& r, mqtt_settings& out) {
     }
     if (const toml::table* limits = r.table("limits")) {
         table_reader lr(*limits, r.path_of("limits"));
-        read_limits(lr, out.limits);
+        read_limits(lr, out.broker);
+    }
+    if (const toml::table* features = r.table("features")) {
+        table_reader fr(*features, r.path_of("features"));
+        read_features(fr, out.broker);
     }
     r.finish();
 }

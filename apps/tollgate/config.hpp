@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include <tollgate/broker/config.hpp>
 #include <tollgate/common/log.hpp>
 
 namespace tollgate::app {
@@ -39,32 +40,7 @@ struct listener_settings {
     client_cert_mode client_certificates = client_cert_mode::none;
     std::uint32_t max_connections = 10000;
     std::chrono::milliseconds handshake_timeout{10000};  ///< TLS and WebSocket handshakes
-};
-
-/// [mqtt.limits]: every limit the broker enforces. Names and defaults match docs/configuration.md.
-struct limits_settings {
-    std::uint32_t max_connections = 100000;     ///< whole broker, all listeners
-    std::uint32_t max_packet_size = 1048576;    ///< bytes, both directions (CONNACK advertises it)
-    std::uint16_t receive_maximum = 64;         ///< inbound QoS 1/2 in flight per client
-    std::uint16_t max_inflight = 64;            ///< outbound QoS 1/2 in flight per client
-    std::uint32_t max_queued_messages = 1000;   ///< per session, waiting behind the in-flight window
-    std::uint64_t max_queued_bytes = 16777216;  ///< per session
-    std::uint16_t max_topic_levels = 128;
-    std::uint16_t max_topic_length = 65535;  ///< bytes of a topic name or filter
-    std::uint32_t max_subscriptions_per_session = 1000;
-    std::uint16_t max_client_id_length = 256;
-    std::uint16_t topic_alias_maximum = 64;    ///< aliases a client may set (CONNACK)
-    std::uint16_t max_user_properties = 64;    ///< per packet
-    std::uint32_t max_session_expiry = 86400;  ///< seconds; a client's larger request is capped
-    std::uint16_t max_keep_alive = 65535;      ///< seconds; larger requests get Server Keep Alive
-    std::uint32_t max_retained_messages = 100000;
-    std::uint8_t maximum_qos = 2;
-    bool retain_available = true;
-    bool wildcard_subscriptions = true;
-    bool shared_subscriptions = true;
-    bool subscription_identifiers = true;
-    std::chrono::milliseconds connect_timeout{10000};  ///< time allowed to finish CONNECT
-    std::uint32_t max_pending_connects = 10000;        ///< sockets that have not finished CONNECT
+    std::string tls_min_version = "1.2";                 ///< tls and wss: "1.2" or "1.3"
 };
 
 struct mqtt_settings {
@@ -72,7 +48,9 @@ struct mqtt_settings {
     /// exists yet. Its default becomes false once token authentication lands.
     bool allow_anonymous = true;
     std::vector<listener_settings> listeners{listener_settings{}};
-    limits_settings limits;
+    /// [mqtt.limits] and [mqtt.features]: every limit and switch of the broker, with the broker's
+    /// own defaults (allow_anonymous above is copied into it by the app).
+    broker::broker_config broker;
 };
 
 struct server_settings {

@@ -160,6 +160,19 @@ void table_reader::duration(std::string_view key, std::chrono::milliseconds& out
     out = value;
 }
 
+void table_reader::seconds(std::string_view key, std::chrono::seconds& out, std::chrono::seconds min,
+                           std::chrono::seconds max) {
+    std::chrono::milliseconds value{-1};
+    duration(key, value, min, max);
+    if (value.count() < 0) {
+        return;
+    }
+    if (value.count() % 1000 != 0) {
+        fail(path_of(key), "must be a whole number of seconds (got " + std::to_string(value.count()) + "ms)");
+    }
+    out = std::chrono::duration_cast<std::chrono::seconds>(value);
+}
+
 const toml::table* table_reader::table(std::string_view key) {
     const toml::node* node = lookup(key);
     if (node == nullptr) {

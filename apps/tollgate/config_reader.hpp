@@ -48,6 +48,9 @@ class table_reader {
     /// A duration (see parse_duration) in [min, max].
     void duration(std::string_view key, std::chrono::milliseconds& out, std::chrono::milliseconds min,
                   std::chrono::milliseconds max);
+    /// A duration in [min, max] that is a whole number of seconds.
+    void seconds(std::string_view key, std::chrono::seconds& out, std::chrono::seconds min,
+                 std::chrono::seconds max);
     /// A string that must be one of `names`; stores the matching value.
     template <typename Enum>
     void choice(std::string_view key, Enum& out, std::span<const std::pair<std::string_view, Enum>> names) {

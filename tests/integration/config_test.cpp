@@ -41,7 +41,8 @@ TEST(ConfigTest, EmptyDocumentGivesTheSameDefaults) {
     const config cfg = parse_config("", "empty.toml");
     ASSERT_EQ(cfg.mqtt.listeners.size(), 1U);
     EXPECT_EQ(cfg.mqtt.listeners[0].port, 1883);
-    EXPECT_EQ(cfg.mqtt.limits.max_packet_size, limits_settings{}.max_packet_size);
+    EXPECT_EQ(cfg.mqtt.broker.max_packet_size, broker::broker_config{}.max_packet_size);
+    EXPECT_EQ(cfg.mqtt.broker.receive_maximum, broker::broker_config{}.receive_maximum);
 }
 
 TEST(ConfigTest, ReadsEverySection) {
@@ -68,27 +69,28 @@ max_connections = 5
 handshake_timeout = "1500ms"
 [mqtt.limits]
 max_packet_size = 4096
+max_packet_size_before_connect = 1024
 receive_maximum = 10
 max_inflight = 20
 max_queued_messages = 30
 max_queued_bytes = 2048
 max_topic_levels = 8
-max_topic_length = 200
 max_subscriptions_per_session = 40
-max_client_id_length = 64
-topic_alias_maximum = 0
-max_user_properties = 5
-max_session_expiry = 60
+connect_timeout = 3
 max_keep_alive = 120
-max_retained_messages = 7
+topic_alias_maximum = 0
+max_client_id_length = 64
+max_session_expiry = 60
+max_user_properties = 5
+max_user_property_bytes = 500
+awaiting_pubrel_timeout = "2m"
 maximum_qos = 1
-retain_available = false
+[mqtt.features]
+retain = false
 wildcard_subscriptions = false
 shared_subscriptions = false
 subscription_identifiers = false
-connect_timeout = 3
-max_connections = 9
-max_pending_connects = 11
+assign_client_ids = false
 )");
     EXPECT_EQ(cfg.server.threads, 3U);
     EXPECT_EQ(cfg.server.data_dir, "/var/lib/tollgate");
@@ -106,29 +108,29 @@ max_pending_connects = 11
     EXPECT_EQ(ws.path, "/broker");
     EXPECT_EQ(ws.max_connections, 5U);
     EXPECT_EQ(ws.handshake_timeout, milliseconds(1500));
-    const auto& lim = cfg.mqtt.limits;
+    const auto& lim = cfg.mqtt.broker;
     EXPECT_EQ(lim.max_packet_size, 4096U);
+    EXPECT_EQ(lim.max_packet_size_before_connect, 1024U);
     EXPECT_EQ(lim.receive_maximum, 10);
-    EXPECT_EQ(lim.max_inflight, 20);
+    EXPECT_EQ(lim.max_inflight_out, 20);
     EXPECT_EQ(lim.max_queued_messages, 30U);
     EXPECT_EQ(lim.max_queued_bytes, 2048U);
-    EXPECT_EQ(lim.max_topic_levels, 8);
-    EXPECT_EQ(lim.max_topic_length, 200);
+    EXPECT_EQ(lim.max_topic_levels, 8U);
     EXPECT_EQ(lim.max_subscriptions_per_session, 40U);
-    EXPECT_EQ(lim.max_client_id_length, 64);
+    EXPECT_EQ(lim.connect_timeout, std::chrono::seconds(3));
+    EXPECT_EQ(lim.max_keepalive, 120);
     EXPECT_EQ(lim.topic_alias_maximum, 0);
-    EXPECT_EQ(lim.max_user_properties, 5);
+    EXPECT_EQ(lim.max_client_id_length, 64U);
     EXPECT_EQ(lim.max_session_expiry, 60U);
-    EXPECT_EQ(lim.max_keep_alive, 120);
-    EXPECT_EQ(lim.max_retained_messages, 7U);
+    EXPECT_EQ(lim.max_user_properties, 5U);
+    EXPECT_EQ(lim.max_user_property_bytes, 500U);
+    EXPECT_EQ(lim.awaiting_pubrel_timeout, std::chrono::seconds(120));
     EXPECT_EQ(lim.maximum_qos, 1);
     EXPECT_FALSE(lim.retain_available);
-    EXPECT_FALSE(lim.wildcard_subscriptions);
-    EXPECT_FALSE(lim.shared_subscriptions);
-    EXPECT_FALSE(lim.subscription_identifiers);
-    EXPECT_EQ(lim.connect_timeout, milliseconds(3000));
-    EXPECT_EQ(lim.max_connections, 9U);
-    EXPECT_EQ(lim.max_pending_connects, 11U);
+    EXPECT_FALSE(lim.wildcard_subscription_available);
+    EXPECT_FALSE(lim.shared_subscription_available);
+    EXPECT_FALSE(lim.subscription_identifier_available);
+    EXPECT_FALSE(lim.assign_client_ids);
 }
 
 TEST(ConfigTest, ListenerDefaultsDependOnType) {
@@ -192,6 +194,12 @@ TEST(ConfigTest, UnknownKeysAnywhereAreErrors) {
     EXPECT_EQ(error_of("[[mqtt.listeners]]\n[[mqtt.listeners]]\nname = \"b\"\nbogus = true\n"),
               "mqtt.listeners[1].bogus: unknown key");
     EXPECT_EQ(error_of("[log]\nlevel = \"info\"\n[log.extra]\na = 1\n"), "log.extra: unknown key");
+    EXPECT_EQ(error_of("[mqtt.features]\nretain_available = true\n"),
+              "mqtt.features.retain_available: unknown key");
+    EXPECT_EQ(error_of("[mqtt.limits]\nmax_packet_size = 100\nmax_packet_size_before_connect = 200\n"),
+              "mqtt.limits.max_packet_size_before_connect: must not exceed max_packet_size (100)");
+    EXPECT_EQ(error_of("[[mqtt.listeners]]\ntls_min_version = \"1.3\"\n"),
+              "mqtt.listeners[0].tls_min_version: only allowed for tls and wss listeners (this one is type \"tcp\")");
 }
 
 TEST(ConfigTest, DurationsTakeUnitsOrSeconds) {
@@ -214,7 +222,7 @@ TEST(ConfigTest, DurationsTakeUnitsOrSeconds) {
         "mqtt.limits.connect_timeout: must be a duration such as \"10s\", \"250ms\", \"5m\" or a number of "
         "seconds (got \"soon\")");
     EXPECT_EQ(error_of("[mqtt.limits]\nconnect_timeout = \"5ms\"\n"),
-              "mqtt.limits.connect_timeout: must be between 100ms and 3600000ms (got \"5ms\")");
+              "mqtt.limits.connect_timeout: must be between 1000ms and 3600000ms (got \"5ms\")");
     EXPECT_EQ(
         error_of("[mqtt.limits]\nconnect_timeout = -3\n"),
         "mqtt.limits.connect_timeout: must be a duration such as \"10s\", \"250ms\", \"5m\" or a number of "
