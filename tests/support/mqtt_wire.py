@@ -254,6 +254,20 @@ class RawClient:
         if p is not None:
             raise AssertionError("expected the connection to close, got %r" % p)
 
+    def expect_closed_maybe_disconnect(self, reasons, timeout=TIMEOUT):
+        """The close, optionally preceded by one DISCONNECT whose reason is in `reasons` (for the
+        cases where the spec lets a v5 server send DISCONNECT first). Returns that reason or None."""
+        try:
+            p = self.read_packet(timeout)
+        except TimeoutError:
+            raise AssertionError("connection still open after %.1f s" % timeout) from None
+        if p is None:
+            return None
+        if p.type != DISCONNECT or (p.body[0] if p.body else 0) not in reasons:
+            raise AssertionError("expected the close or DISCONNECT %s, got %r" % ([hex(r) for r in reasons], p))
+        self.expect_closed(timeout)
+        return p.body[0] if p.body else 0
+
     def expect_disconnect_or_close(self, version, reason, timeout=TIMEOUT):
         """v5: DISCONNECT with `reason` and then the close; v3.1.1: the close without a packet."""
         if version == 5:
@@ -277,6 +291,27 @@ class RawClient:
             self.sock.close()
         except OSError:
             pass
+
+
+def parse_publish(p, version):
+    """(topic, packet id or None, properties dict, payload) of a PUBLISH packet."""
+    qos = (p.flags >> 1) & 0x03
+    n = struct.unpack_from("!H", p.body, 0)[0]
+    topic = p.body[2:2 + n].decode()
+    offset = 2 + n
+    packet_id = None
+    if qos > 0:
+        packet_id = struct.unpack_from("!H", p.body, offset)[0]
+        offset += 2
+    props = {}
+    if version == 5:
+        props, offset = parse_properties(p.body, offset)
+    return topic, packet_id, props, bytes(p.body[offset:])
+
+
+def puback(packet_id, ptype=PUBACK):
+    first = {PUBACK: 0x40, PUBREC: 0x50, PUBREL: 0x62, PUBCOMP: 0x70}[ptype]
+    return bytes([first, 2]) + struct.pack("!H", packet_id)
 
 
 def connack_reason(p):
