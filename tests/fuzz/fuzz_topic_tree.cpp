@@ -7,10 +7,10 @@
 // session is removed and every retained message cleared, and both tries must be back to one node
 // (no leftover nodes under churn).
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,7 +28,7 @@ namespace {
 using namespace tollgate::broker;
 
 class input {
-public:
+  public:
     input(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
     [[nodiscard]] bool done() const { return pos_ >= size_; }
     std::uint8_t byte() { return pos_ < size_ ? data_[pos_++] : 0; }
@@ -39,7 +39,7 @@ public:
         return text;
     }
 
-private:
+  private:
     const std::uint8_t* data_;
     std::size_t size_;
     std::size_t pos_ = 0;
@@ -175,7 +175,8 @@ struct state {
         std::map<std::string, std::set<std::uint64_t>> groups;
         for (const ref_sub& sub : subs) {
             const topic::shared_filter parsed = topic::parse_shared(sub.filter);
-            if (!reference_matches(parsed.filter, name) || (sub.options.no_local && sub.session == publisher)) {
+            if (!reference_matches(parsed.filter, name) ||
+                (sub.options.no_local && sub.session == publisher)) {
                 continue;
             }
             if (parsed.is_shared) {
@@ -297,7 +298,8 @@ struct state {
         }
         check(store.size() == 0 && store.node_count() == 1);
         std::vector<std::string> chaos_topics;
-        chaos_store.for_each([&](const std::shared_ptr<const message>& m) { chaos_topics.push_back(m->topic); });
+        chaos_store.for_each(
+            [&](const std::shared_ptr<const message>& m) { chaos_topics.push_back(m->topic); });
         for (const auto& t : chaos_topics) {
             check(chaos_store.clear(t));
         }
