@@ -2,7 +2,7 @@
 function(tollgate_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
                                            -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
-                                           -Wnull-dereference -Wimplicit-fallthrough)
+                                           -Wimplicit-fallthrough)
   if(TOLLGATE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
