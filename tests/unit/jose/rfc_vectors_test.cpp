@@ -71,8 +71,8 @@ TEST(Rfc7515, A2_Rs256SignatureIsReproducedAndVerifies) {
 }
 
 TEST(Rfc7515, A3_Es256Verifies) {
-    const std::string token = std::string("eyJhbGciOiJFUzI1NiJ9.") + std::string(test::rfc7515_payload_b64) + "." +
-                              std::string(test::rfc7515_a3_signature);
+    const std::string token = std::string("eyJhbGciOiJFUzI1NiJ9.") + std::string(test::rfc7515_payload_b64) +
+                              "." + std::string(test::rfc7515_a3_signature);
     auto clock = rfc7515_clock();
     verifier v(key_set({jwk(test::rfc7515_a3_jwk)}), permissive({algorithm::es256}), clock);
     auto verified = v.verify(token);
@@ -169,14 +169,16 @@ TEST(Rfc7520, Section4_4_Hs256IsReproducedAndVerifies) {
     auto sig = create_signature(k, algorithm::hs256, input);
     ASSERT_TRUE(sig);
     EXPECT_EQ(base64url_encode(*sig), test::rfc7520_4_4_signature);
-    EXPECT_FALSE(verify_signature(k, algorithm::hs256, input, *base64url_decode(test::rfc7520_4_4_signature)));
+    EXPECT_FALSE(
+        verify_signature(k, algorithm::hs256, input, *base64url_decode(test::rfc7520_4_4_signature)));
 }
 
 TEST(Rfc8037, A_Ed25519SignatureIsReproducedAndVerifies) {
     const key k = jwk(test::rfc8037_private_jwk);
     EXPECT_EQ(k.type(), key_type::okp);
     EXPECT_TRUE(k.is_private());
-    auto token = sign(k, algorithm::eddsa, test::rfc8037_payload, sign_options{.typ = {}, .include_kid = false, .extra_header = {}});
+    auto token = sign(k, algorithm::eddsa, test::rfc8037_payload,
+                      sign_options{.typ = {}, .include_kid = false, .extra_header = {}});
     ASSERT_TRUE(token);
     EXPECT_EQ(*token, test::rfc8037_token);  // Ed25519 is deterministic (RFC 8032)
     const key pub = jwk(test::rfc8037_public_jwk);

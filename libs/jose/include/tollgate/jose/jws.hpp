@@ -39,16 +39,27 @@ struct token_limits {
         .max_bytes = 8 * 1024, .max_depth = 32, .max_members = 512, .max_string_bytes = 4096};
 };
 
-/// A compact JWS split and decoded, header checked, signature not yet verified.
-/// signing_input is a view into the token passed to parse_compact(): keep that token alive.
+/// A compact JWS split and decoded, header checked, signature not yet verified. It owns a copy of
+/// the token, so it stays valid after the caller's buffer is gone.
 struct parsed_jws {
     boost::json::object header;
     algorithm alg{};
     std::optional<std::string> kid;  ///< opaque lookup key: any bytes, never a path or a query
     std::optional<std::string> typ;
-    std::string_view signing_input;  ///< ASCII(BASE64URL(header) '.' BASE64URL(payload))
-    std::string_view payload_b64;    ///< second segment, still encoded
     std::vector<std::uint8_t> signature;
+    std::string token;  ///< the compact serialization as given
+
+    /// ASCII(BASE64URL(header) '.' BASE64URL(payload)): what the signature covers.
+    [[nodiscard]] std::string_view signing_input() const noexcept {
+        return std::string_view(token).substr(0, signing_input_size);
+    }
+    /// The second segment, still base64url-encoded.
+    [[nodiscard]] std::string_view payload_b64() const noexcept {
+        return std::string_view(token).substr(payload_offset, signing_input_size - payload_offset);
+    }
+
+    std::size_t signing_input_size = 0;
+    std::size_t payload_offset = 0;
 };
 
 result<parsed_jws> parse_compact(std::string_view token, const token_limits& limits = {});

@@ -17,6 +17,7 @@
 //
 // Thread-safety: a verifier is immutable; verify() may be called from any number of threads.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -51,6 +52,9 @@ struct validation_policy {
     /// If set: header typ must equal it ignoring ASCII case, with or without an "application/"
     /// prefix (RFC 7515 §4.1.9): "at+jwt" accepts "at+jwt", "AT+JWT", "application/at+jwt".
     std::optional<std::string> expected_typ;
+    /// A token without kid is tried against at most this many keys allowing its alg (bounds the
+    /// work an unauthenticated token can cause).
+    std::size_t max_keys_without_kid = 4;
     token_limits limits;
 };
 

@@ -1,0 +1,169 @@
+// Compact JWS: strict parsing with header rules (RFC 7515 §4, §5.2, §7.1; RFC 8725 §3) and signing.
+#include <array>
+
+#include <boost/json/serialize.hpp>
+
+#include <tollgate/jose/base64url.hpp>
+#include <tollgate/jose/jws.hpp>
+
+namespace tollgate::jose {
+namespace {
+
+namespace bj = boost::json;
+
+/// Splits into exactly three segments, scanning once and stopping at the third '.'.
+std::error_code split(std::string_view token, std::array<std::string_view, 3>& parts) {
+    const std::size_t d1 = token.find('.');
+    if (d1 == std::string_view::npos) {
+        return errc::malformed_token;
+    }
+    const std::size_t d2 = token.find('.', d1 + 1);
+    if (d2 == std::string_view::npos) {
+        return errc::malformed_token;
+    }
+    if (token.find('.', d2 + 1) != std::string_view::npos) {
+        return errc::too_many_segments;
+    }
+    parts = {token.substr(0, d1), token.substr(d1 + 1, d2 - d1 - 1), token.substr(d2 + 1)};
+    // An empty header or signature is never valid (an unsecured JWS has an empty signature).
+    if (parts[0].empty() || parts[2].empty()) {
+        return errc::malformed_token;
+    }
+    return {};
+}
+
+/// Optional string member; error if present and not a string.
+std::error_code optional_string(const bj::object& header, std::string_view name,
+                                std::optional<std::string>& out) {
+    const bj::value* v = header.if_contains(name);
+    if (v == nullptr) {
+        return {};
+    }
+    const bj::string* s = v->if_string();
+    if (s == nullptr) {
+        return errc::bad_header_type;
+    }
+    out.emplace(s->data(), s->size());
+    return {};
+}
+
+std::error_code check_header(const bj::object& header, parsed_jws& out) {
+    const bj::value* alg = header.if_contains("alg");
+    if (alg == nullptr || !alg->is_string()) {
+        return errc::missing_alg;
+    }
+    const std::string_view name(alg->get_string().data(), alg->get_string().size());
+    if (is_none_spelling(name)) {
+        return errc::alg_none;
+    }
+    auto a = algorithm_from_name(name);
+    if (!a) {
+        return errc::unknown_alg;
+    }
+    out.alg = *a;
+    // RFC 7515 §4.1.11: we understand no extension, so any crit (even empty, which §4.1.11 forbids)
+    // is a rejection. RFC 7797 "b64" is only meaningful under crit, so it is refused too.
+    if (header.contains("crit") || header.contains("b64")) {
+        return errc::crit_unsupported;
+    }
+    for (std::string_view embedded : {"jwk", "jku", "x5u", "x5c"}) {
+        if (header.contains(embedded)) {
+            return errc::embedded_key_rejected;  // RFC 8725 §3.10: never a source of keys
+        }
+    }
+    for (std::string_view jwe_only : {"enc", "zip", "epk", "p2c", "p2s"}) {
+        if (header.contains(jwe_only)) {
+            return errc::unsupported_header;
+        }
+    }
+    std::optional<std::string> cty;
+    if (auto ec = optional_string(header, "kid", out.kid)) {
+        return ec;
+    }
+    if (auto ec = optional_string(header, "typ", out.typ)) {
+        return ec;
+    }
+    return optional_string(header, "cty", cty);
+}
+
+}  // namespace
+
+result<parsed_jws> parse_compact(std::string_view token, const token_limits& limits) {
+    if (token.size() > limits.max_token_bytes) {
+        return errc::token_too_large;
+    }
+    std::array<std::string_view, 3> parts;
+    if (auto ec = split(token, parts)) {
+        return ec;
+    }
+    // Every segment must be canonical base64url, the payload included, before anything is used.
+    for (char c : parts[1]) {
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_')) {
+            return errc::bad_base64;
+        }
+    }
+    if (parts[1].size() % 4 == 1) {
+        return errc::bad_base64;
+    }
+    std::string header_json;
+    if (!base64url_decode_append(parts[0], header_json)) {
+        return errc::bad_base64;
+    }
+    parsed_jws out;
+    auto sig = base64url_decode(parts[2]);
+    if (!sig) {
+        return sig.error();
+    }
+    out.signature = std::move(*sig);
+    auto header = parse_json_object(header_json, limits.header_json);
+    if (!header) {
+        return header.error();
+    }
+    out.header = std::move(*header);
+    if (auto ec = check_header(out.header, out)) {
+        return ec;
+    }
+    out.token.assign(token);
+    out.signing_input_size = parts[0].size() + 1 + parts[1].size();
+    out.payload_offset = parts[0].size() + 1;
+    return out;
+}
+
+result<std::string> sign(const key& k, algorithm alg, std::string_view payload, const sign_options& options) {
+    bj::object header;
+    header["alg"] = algorithm_name(alg);
+    if (options.typ) {
+        header["typ"] = *options.typ;
+    }
+    if (options.include_kid && !k.kid().empty()) {
+        header["kid"] = k.kid();
+    }
+    for (const auto& member : options.extra_header) {
+        const std::string_view name(member.key());
+        if (name == "crit" || name == "b64" || name == "jwk" || name == "jku" || name == "x5u" ||
+            name == "x5c") {
+            return errc::bad_header_type;
+        }
+        if (name != "alg" && name != "kid" && name != "typ") {
+            header[member.key()] = member.value();
+        }
+    }
+    std::string token = base64url_encode(bj::serialize(header));
+    token.push_back('.');
+    token += base64url_encode(payload);
+    auto signature = create_signature(k, alg, token);
+    if (!signature) {
+        return signature.error();
+    }
+    token.push_back('.');
+    token += base64url_encode(*signature);
+    return token;
+}
+
+result<std::string> sign(const key& k, algorithm alg, const boost::json::object& claims,
+                         const sign_options& options) {
+    return sign(k, alg, bj::serialize(claims), options);
+}
+
+}  // namespace tollgate::jose
