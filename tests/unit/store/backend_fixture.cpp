@@ -1,10 +1,9 @@
 #include "backend_fixture.hpp"
 
-#include <stdlib.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdlib.h>
 
 #include <tollgate/common/secret.hpp>
 
@@ -38,7 +37,8 @@ void store_backend::SetUp() {
         admin_ = open(base);
         schema_ = "t_" + common::to_hex(common::random_bytes(6));
         admin_->execute_script("CREATE SCHEMA " + schema_);
-        url_ = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema_;
+        url_ =
+            base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema_;
     }
     db_ = open(url_);
 }

@@ -7,12 +7,13 @@
 #include <string>
 
 #include <gtest/gtest.h>
+
 #include <tollgate/store/store.hpp>
 
 namespace tollgate::store::test {
 
 class store_backend : public ::testing::TestWithParam<dialect> {
-protected:
+  protected:
     void SetUp() override;
     void TearDown() override;
 
@@ -26,7 +27,7 @@ protected:
 
     std::unique_ptr<database> db_;
 
-private:
+  private:
     std::string url_;
     std::string dir_;                  // SQLite
     std::string schema_;               // PostgreSQL

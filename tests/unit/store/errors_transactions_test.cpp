@@ -21,14 +21,22 @@ TEST_P(store_backend, unique_foreign_key_and_not_null_violations_are_kind_constr
         "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id))");
     db_->execute("INSERT INTO parent (id, name) VALUES (?, ?)", {std::int64_t{1}, "a"});
     const std::string secret = "s3cr3t-token-value";
-    auto dup = catch_error([&] { db_->execute("INSERT INTO parent (id, name) VALUES (?, ?)", {std::int64_t{2}, "a"}); });
+    auto dup = catch_error([&] {
+        db_->execute("INSERT INTO parent (id, name) VALUES (?, ?)", {std::int64_t{2}, "a"});
+    });
     EXPECT_EQ(dup.what_kind(), error::kind::constraint) << dup.what();
-    auto pk = catch_error([&] { db_->execute("INSERT INTO parent (id, name) VALUES (?, ?)", {std::int64_t{1}, secret}); });
+    auto pk = catch_error([&] {
+        db_->execute("INSERT INTO parent (id, name) VALUES (?, ?)", {std::int64_t{1}, secret});
+    });
     EXPECT_EQ(pk.what_kind(), error::kind::constraint) << pk.what();
     EXPECT_EQ(std::string(pk.what()).find(secret), std::string::npos) << pk.what();
-    auto fk = catch_error([&] { db_->execute("INSERT INTO child (id, parent_id) VALUES (?, ?)", {std::int64_t{1}, std::int64_t{99}}); });
+    auto fk = catch_error([&] {
+        db_->execute("INSERT INTO child (id, parent_id) VALUES (?, ?)", {std::int64_t{1}, std::int64_t{99}});
+    });
     EXPECT_EQ(fk.what_kind(), error::kind::constraint) << fk.what();
-    auto nn = catch_error([&] { db_->execute("INSERT INTO parent (id, name) VALUES (?, ?)", {std::int64_t{3}, value{}}); });
+    auto nn = catch_error([&] {
+        db_->execute("INSERT INTO parent (id, name) VALUES (?, ?)", {std::int64_t{3}, value{}});
+    });
     EXPECT_EQ(nn.what_kind(), error::kind::constraint) << nn.what();
     EXPECT_FALSE(dup.code().empty());
 }
@@ -38,7 +46,9 @@ TEST_P(store_backend, errors_never_quote_parameter_values) {
     const std::string secret = "Zm9vYmFyLXNlY3JldC10b2tlbg";
     db_->execute("INSERT INTO k (token, n) VALUES (?, 1)", {secret});
     auto e1 = catch_error([&] { db_->execute("INSERT INTO k (token, n) VALUES (?, 1)", {secret}); });
-    auto e2 = catch_error([&] { db_->execute("INSERT INTO k (token, n) VALUES (?, ?)", {secret + "2", std::int64_t{-5}}); });
+    auto e2 = catch_error([&] {
+        db_->execute("INSERT INTO k (token, n) VALUES (?, ?)", {secret + "2", std::int64_t{-5}});
+    });
     EXPECT_EQ(e2.what_kind(), error::kind::constraint) << e2.what();
     for (const auto& e : {e1, e2}) {
         EXPECT_EQ(std::string(e.what()).find(secret), std::string::npos) << e.what();
@@ -53,9 +63,12 @@ TEST_P(store_backend, errors_never_quote_parameter_values) {
 
 TEST_P(store_backend, bad_sql_and_wrong_parameter_counts_are_kind_syntax) {
     EXPECT_EQ(catch_error([&] { db_->query("SELEKT 1"); }).what_kind(), error::kind::syntax);
-    EXPECT_EQ(catch_error([&] { db_->query("SELECT * FROM no_such_table"); }).what_kind(), error::kind::syntax);
-    EXPECT_EQ(catch_error([&] { db_->query("SELECT ?, ?", {std::int64_t{1}}); }).what_kind(), error::kind::syntax);
-    EXPECT_EQ(catch_error([&] { db_->query("SELECT 1", {std::int64_t{1}}); }).what_kind(), error::kind::syntax);
+    EXPECT_EQ(catch_error([&] { db_->query("SELECT * FROM no_such_table"); }).what_kind(),
+              error::kind::syntax);
+    EXPECT_EQ(catch_error([&] { db_->query("SELECT ?, ?", {std::int64_t{1}}); }).what_kind(),
+              error::kind::syntax);
+    EXPECT_EQ(catch_error([&] { db_->query("SELECT 1", {std::int64_t{1}}); }).what_kind(),
+              error::kind::syntax);
     EXPECT_EQ(catch_error([&] { db_->execute("SELECT 1; SELECT 2"); }).what_kind(), error::kind::syntax);
     EXPECT_EQ(catch_error([&] { db_->execute(""); }).what_kind(), error::kind::syntax);
     // The connection stays usable after each error.
@@ -88,7 +101,10 @@ TEST_P(store_backend, rollback_discards_changes) {
 
 TEST_P(store_backend, transaction_rolls_back_when_left_without_commit_or_by_an_exception) {
     db_->execute_script("CREATE TABLE t (x INTEGER PRIMARY KEY)");
-    { transaction tx(*db_); db_->execute("INSERT INTO t (x) VALUES (1)"); }
+    {
+        transaction tx(*db_);
+        db_->execute("INSERT INTO t (x) VALUES (1)");
+    }
     EXPECT_FALSE(db_->in_transaction());
     try {
         transaction tx(*db_);
@@ -112,7 +128,8 @@ TEST_P(store_backend, nested_begin_and_commit_without_begin_are_errors) {
 }
 
 TEST_P(store_backend, a_held_write_lock_gives_kind_busy_after_the_timeout) {
-    db_->execute_script("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t (k, v) VALUES (1, 0)");
+    db_->execute_script(
+        "CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t (k, v) VALUES (1, 0)");
     std::unique_ptr<database> other;
     if (pg()) {
         other = reopen();

@@ -94,7 +94,8 @@ TEST_P(store_backend, components_have_independent_versions) {
 }
 
 TEST_P(store_backend, migrate_rejects_unordered_versions) {
-    std::vector<migration> bad{{2, "b", "CREATE TABLE b (x INTEGER)", ""}, {1, "a", "CREATE TABLE a (x INTEGER)", ""}};
+    std::vector<migration> bad{{2, "b", "CREATE TABLE b (x INTEGER)", ""},
+                               {1, "a", "CREATE TABLE a (x INTEGER)", ""}};
     EXPECT_THROW(migrate(*db_, "x", bad), std::invalid_argument);
     std::vector<migration> zero{{0, "z", "CREATE TABLE z (x INTEGER)", ""}};
     EXPECT_THROW(migrate(*db_, "x", zero), std::invalid_argument);
@@ -125,7 +126,8 @@ TEST_P(store_backend, concurrent_migrators_apply_each_step_once) {
 
 TEST_P(store_backend, pool_serves_eight_threads_with_exclusive_connections) {
     db_->execute_script(
-        "CREATE TABLE counter (k INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO counter (k, n) VALUES (1, 0);"
+        "CREATE TABLE counter (k INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO counter (k, n) VALUES "
+        "(1, 0);"
         "CREATE TABLE log (thread INTEGER NOT NULL, i INTEGER NOT NULL, PRIMARY KEY (thread, i))");
     constexpr std::size_t pool_size = 4;
     constexpr int threads_n = 8;
@@ -144,7 +146,8 @@ TEST_P(store_backend, pool_serves_eight_threads_with_exclusive_connections) {
                 }
                 transaction tx(*lease);
                 lease->execute("UPDATE counter SET n = n + 1 WHERE k = 1");
-                lease->execute("INSERT INTO log (thread, i) VALUES (?, ?)", {std::int64_t{t}, std::int64_t{i}});
+                lease->execute("INSERT INTO log (thread, i) VALUES (?, ?)",
+                               {std::int64_t{t}, std::int64_t{i}});
                 tx.commit();
                 --in_use;
             }

@@ -1,11 +1,11 @@
 // Backend-independent pieces: placeholder rewriting, URL redaction and parsing, plus SQLite file
 // settings and PostgreSQL connection failures (no server needed).
+#include <filesystem>
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
 #include <tollgate/store/store.hpp>
 
 namespace tollgate::store::test {
@@ -26,8 +26,8 @@ TEST(store_placeholders, quoted_and_commented_question_marks_stay) {
     const example examples[] = {
         {"SELECT '?', ?", "SELECT '?', $1", 1},
         {"SELECT 'it''s ?', ?", "SELECT 'it''s ?', $1", 1},
-        {"SELECT E'\\' ?', ?", "SELECT E'\\' ?', $1", 1},      // backslash escape in E''
-        {"SELECT '\\', ?", "SELECT '\\', $1", 1},              // standard string: backslash is data
+        {"SELECT E'\\' ?', ?", "SELECT E'\\' ?', $1", 1},  // backslash escape in E''
+        {"SELECT '\\', ?", "SELECT '\\', $1", 1},          // standard string: backslash is data
         {"SELECT \"col?\" FROM t WHERE x = ?", "SELECT \"col?\" FROM t WHERE x = $1", 1},
         {"SELECT \"a\"\"?\" , ?", "SELECT \"a\"\"?\" , $1", 1},
         {"SELECT ? -- why?\n, ?", "SELECT $1 -- why?\n, $2", 2},
@@ -58,8 +58,10 @@ TEST(store_placeholders, many_parameters_are_numbered_in_order) {
 }
 
 TEST(store_redact_url, passwords_are_removed) {
-    EXPECT_EQ(redact_url("postgresql://alice:hunter2@db.example:5432/app"), "postgresql://alice:***@db.example:5432/app");
-    EXPECT_EQ(redact_url("postgres://alice:p%40ss@h/db?sslmode=require"), "postgres://alice:***@h/db?sslmode=require");
+    EXPECT_EQ(redact_url("postgresql://alice:hunter2@db.example:5432/app"),
+              "postgresql://alice:***@db.example:5432/app");
+    EXPECT_EQ(redact_url("postgres://alice:p%40ss@h/db?sslmode=require"),
+              "postgres://alice:***@h/db?sslmode=require");
     EXPECT_EQ(redact_url("postgresql://alice:pa/ss@h/db"), "postgresql://alice:***@h/db");
     EXPECT_EQ(redact_url("postgresql://h/db?user=a&password=hunter2&sslmode=require"),
               "postgresql://h/db?user=a&password=***&sslmode=require");
@@ -92,7 +94,7 @@ TEST(store_open, an_unreachable_postgres_is_kind_connection_without_the_password
 }
 
 class store_sqlite : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         std::string templ = (std::filesystem::temp_directory_path() / "tollgate-sqlite-XXXXXX").string();
         ASSERT_NE(mkdtemp(templ.data()), nullptr);
