@@ -1,5 +1,9 @@
+#include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <random>
 #include <stdexcept>
+#include <thread>
 
 #include <tollgate/store/database.hpp>
 
@@ -25,6 +29,27 @@ transaction::~transaction() {
     try {
         db_.rollback();
     } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw; healthy() tells
+    }
+}
+
+void run_transaction(database& db, const std::function<void(database&)>& work, int attempts) {
+    std::minstd_rand jitter(std::random_device{}());
+    for (int attempt = 1;; ++attempt) {
+        try {
+            transaction tx(db);
+            work(db);
+            tx.commit();
+            return;
+        } catch (const error& e) {
+            if (e.what_kind() != error::kind::busy || attempt >= attempts) {
+                throw;
+            }
+        }
+        // Back off before retrying so that contenders do not collide again at once: a random
+        // delay below 2^attempt ms, at most 64 ms.
+        const int ceiling = 1 << std::min(attempt, 6);
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(jitter() % (static_cast<unsigned>(ceiling) * 1000U)));
     }
 }
 
@@ -98,6 +123,16 @@ std::string redact_url(std::string_view url) {
 }
 
 namespace detail {
+
+void check_text_parameters(std::span<const value> params) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const auto* s = std::get_if<std::string>(&params[i]);
+        if (s != nullptr && s->find('\0') != std::string::npos) {
+            throw error(error::kind::other, "text parameter " + std::to_string(i + 1) +
+                                                " contains a NUL character (use a blob for arbitrary bytes)");
+        }
+    }
+}
 
 std::string sql_excerpt(std::string_view sql) {
     constexpr std::size_t max = 120;

@@ -2,6 +2,7 @@
 // Internal: backend constructors and helpers shared by the backends.
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,9 @@ sqlite_options parse_sqlite_url(std::string_view rest);
 
 std::unique_ptr<database> open_sqlite(const sqlite_options& options);
 std::unique_ptr<database> open_postgres(const std::string& url);
+
+/// Throws store::error (kind::other) if a text parameter holds a NUL character.
+void check_text_parameters(std::span<const value> params);
 
 /// The SQL text for an error message: one line, at most 120 characters. Never parameters.
 std::string sql_excerpt(std::string_view sql);

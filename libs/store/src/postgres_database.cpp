@@ -204,6 +204,7 @@ result_ptr postgres_database::run(std::string_view sql, std::span<const value> p
                                              " placeholders but " + std::to_string(params.size()) +
                                              " parameters were given (in: " + sql_excerpt(sql) + ")");
     }
+    check_text_parameters(params);
     const std::size_t n = params.size();
     std::vector<Oid> types(n, 0);
     std::vector<const char*> values(n, nullptr);
@@ -232,13 +233,13 @@ result_ptr postgres_database::run(std::string_view sql, std::span<const value> p
         } else if (const auto* s = std::get_if<std::string>(&v)) {
             values[i] = s->c_str();  // type left unknown, as for a quoted literal
         } else if (const auto* b = std::get_if<blob>(&v)) {
+            if (b->size() > static_cast<std::size_t>(INT32_MAX)) {
+                throw error(error::kind::other, "postgres: blob parameter too large");
+            }
             types[i] = bytea_oid;
             values[i] = b->empty() ? &empty : reinterpret_cast<const char*>(b->data());
             lengths[i] = static_cast<int>(b->size());
             formats[i] = 1;
-            if (b->size() > static_cast<std::size_t>(INT32_MAX)) {
-                throw error(error::kind::other, "postgres: blob parameter too large");
-            }
         }
     }
     const std::string text = std::move(rw.text);

@@ -200,6 +200,7 @@ sqlite_database::active sqlite_database::statement(std::string_view sql) {
 }
 
 void sqlite_database::bind(sqlite3_stmt* stmt, std::string_view sql, std::span<const value> params) {
+    check_text_parameters(params);
     const auto expected = static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt));
     if (expected != params.size()) {
         throw error(error::kind::syntax, "sqlite: statement has " + std::to_string(expected) +

@@ -1,4 +1,8 @@
 // Error kinds, secrecy of parameters in errors, and transactions, on both backends.
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "backend_fixture.hpp"
 
 namespace tollgate::store::test {
@@ -164,6 +168,94 @@ TEST_P(store_backend, a_statement_failing_inside_a_transaction_then_rollback_lea
         db_->rollback();
     }
     EXPECT_EQ(db_->query("SELECT COUNT(*) FROM t")[0].integer(0), 0);
+}
+
+}  // namespace
+}  // namespace tollgate::store::test
+
+namespace tollgate::store::test {
+namespace {
+
+TEST_P(store_backend, text_with_a_nul_character_is_rejected_not_truncated) {
+    db_->execute_script("CREATE TABLE t (s TEXT)");
+    const std::string with_nul("ab\0cd", 5);
+    EXPECT_EQ(catch_error([&] { db_->execute("INSERT INTO t (s) VALUES (?)", {with_nul}); }).what_kind(),
+              error::kind::other);
+    EXPECT_EQ(db_->query("SELECT COUNT(*) FROM t")[0].integer(0), 0);
+}
+
+TEST_P(store_backend, run_transaction_retries_busy_and_propagates_other_errors) {
+    db_->execute_script("CREATE TABLE t (x INTEGER)");
+    int runs = 0;
+    run_transaction(*db_, [&](database& db) {
+        db.execute("INSERT INTO t (x) VALUES (?)", {std::int64_t{runs}});
+        if (++runs == 1) {
+            throw error(error::kind::busy, "simulated serialization failure");
+        }
+    });
+    EXPECT_EQ(runs, 2);
+    auto rows = db_->query("SELECT x FROM t");
+    ASSERT_EQ(rows.size(), 1U);  // the first run was rolled back
+    EXPECT_EQ(rows[0].integer(0), 1);
+
+    runs = 0;
+    EXPECT_THROW(run_transaction(*db_,
+                                 [&](database&) {
+                                     ++runs;
+                                     throw error(error::kind::constraint, "not retried");
+                                 }),
+                 error);
+    EXPECT_EQ(runs, 1);
+    runs = 0;
+    EXPECT_THROW(run_transaction(
+                     *db_,
+                     [&](database&) {
+                         ++runs;
+                         throw error(error::kind::busy, "always busy");
+                     },
+                     4),
+                 error);
+    EXPECT_EQ(runs, 4);
+    EXPECT_FALSE(db_->in_transaction());
+}
+
+TEST_P(store_backend, contended_read_modify_write_transactions_all_land_with_retries) {
+    // SQLite without a busy timeout and PostgreSQL SERIALIZABLE both report real conflicts as
+    // kind::busy; run_transaction must turn them into retries so that no increment is lost.
+    db_->execute_script(
+        "CREATE TABLE counter (k INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+        "INSERT INTO counter (k, n) VALUES (1, 0)");
+    constexpr int threads_n = 4;
+    constexpr int per_thread = 25;
+    std::atomic<int> runs{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < threads_n; ++t) {
+        threads.emplace_back([&] {
+            try {
+                auto db = pg() ? reopen() : open(url() + "?busy_timeout_ms=0");
+                for (int i = 0; i < per_thread; ++i) {
+                    run_transaction(
+                        *db,
+                        [&](database& d) {
+                            ++runs;
+                            if (d.kind() == dialect::postgres) {
+                                d.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+                            }
+                            const auto n = d.query("SELECT n FROM counter WHERE k = 1")[0].integer(0);
+                            d.execute("UPDATE counter SET n = ? WHERE k = 1", {n + 1});
+                        },
+                        1000);
+                }
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << e.what();
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(db_->query("SELECT n FROM counter WHERE k = 1")[0].integer(0), threads_n * per_thread);
+    EXPECT_GE(runs.load(), threads_n * per_thread);
 }
 
 }  // namespace

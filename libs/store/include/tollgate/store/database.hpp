@@ -11,7 +11,15 @@
 //    PostgreSQL type (timestamps, uuid, json...) comes back as its text form.
 //  - `INSERT ... RETURNING` works on both (SQLite >= 3.35); there is no last_insert_id.
 //  - PostgreSQL's `?`-operators on jsonb cannot be written (the `?` would become a parameter).
+//  - text and NULL parameters are sent to PostgreSQL with their type left open, like a quoted
+//    literal (so they coerce to the column's type); where nothing gives a type, as in a bare
+//    `? IS NULL`, write `CAST(? AS TEXT) IS NULL` (SQLite accepts it too).
+//  - a text parameter containing a NUL character is rejected on both backends (kind::other): it
+//    cannot be sent to PostgreSQL as text. Use a blob for arbitrary bytes.
+//  - after an error inside a transaction, roll back: PostgreSQL aborts the transaction, SQLite
+//    keeps it open with the failed statement undone.
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -70,6 +78,13 @@ class database {
     /// False once the connection is known to be broken (PostgreSQL: connection lost).
     virtual bool healthy() const = 0;
 };
+
+/// Runs `work` inside a transaction on `db` and commits. If a statement or the commit fails with
+/// kind::busy (lock timeout, serialization failure, deadlock), rolls back and runs `work` again,
+/// up to `attempts` runs in all, after a short random back-off (below 2^run ms, at most 64 ms);
+/// `work` must therefore have no side effects outside the database.
+/// Any other error rolls back and propagates at once, as does the last busy error.
+void run_transaction(database& db, const std::function<void(database&)>& work, int attempts = 3);
 
 /// RAII transaction: begins in the constructor; rolls back in the destructor unless commit()
 /// succeeded. Errors from the destructor's rollback are swallowed (the connection's own state
