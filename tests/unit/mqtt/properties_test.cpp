@@ -256,8 +256,16 @@ TEST(properties, UserPropertyLimits) {
         decode_bytes(v5, packet_with(where::connect, user_properties(32, 1)))));
     EXPECT_DECODE_ERROR(v5, packet_with(where::connect, user_properties(33, 1)),
                         reason_code::packet_too_large);
-    EXPECT_DECODE_ERROR(v5, packet_with(where::publish, user_properties(32, 255)),
-                        reason_code::packet_too_large);
+    // 32 x (1 + 255) = 8192 bytes: exactly the default byte limit.
+    EXPECT_TRUE(std::holds_alternative<packet>(
+        decode_bytes(v5, packet_with(where::publish, user_properties(32, 255)))));
+    decode_limits small;
+    small.max_user_property_bytes = 100;
+    EXPECT_TRUE(std::holds_alternative<packet>(
+        decode_bytes(v5, packet_with(where::will, user_properties(1, 99)), small)));
+    auto over = decode_bytes(v5, packet_with(where::will, user_properties(1, 100)), small);
+    ASSERT_TRUE(std::holds_alternative<decode_error>(over));
+    EXPECT_EQ(std::get<decode_error>(over).code, reason_code::packet_too_large);
     decode_limits more;
     more.max_user_properties = 1000;
     more.max_user_property_bytes = 1 << 20;

@@ -142,7 +142,7 @@ TEST_P(roundtrip, TrailingByteIsMalformed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(versions, roundtrip, ::testing::Values(protocol_version::v311, protocol_version::v5),
-                         [](const auto& info) { return info.param == protocol_version::v5 ? "v5" : "v311"; });
+                         [](const auto& p) { return p.param == protocol_version::v5 ? "v5" : "v311"; });
 
 }  // namespace
 }  // namespace tollgate::mqtt::test

@@ -145,7 +145,7 @@ TEST(topic, DeepTopicsNeedNoRecursion) {
     const std::string deep(100000, '/');
     EXPECT_TRUE(topic_matches("#", deep));
     EXPECT_TRUE(topic_matches(deep, deep));
-    EXPECT_TRUE(is_valid_topic_filter(deep));
+    EXPECT_TRUE(is_valid_topic_filter(std::string(65535, '/')));
 }
 
 }  // namespace
