@@ -4,7 +4,6 @@ and -V mqttv5) and Paho (MQTT 3.1.1 and 5), every combination of client and QoS 
 Also cross-version delivery (a 3.1.1 publisher to a 5 subscriber and back) and QoS downgrade to
 the subscription's maximum ([MQTT-3.8.4-8])."""
 
-import unittest
 
 from mqtt_clients import MosquittoSub, PahoClient, mosquitto_pub
 from tollgate_fixture import BrokerTestCase, main

@@ -3,7 +3,6 @@
 §1.5, §2.1; hostile-inputs.md B1). Each test is named by the normative statement it checks;
 statement numbers are MQTT 5.0's unless marked (3.1.1)."""
 
-import socket
 import struct
 import time
 
