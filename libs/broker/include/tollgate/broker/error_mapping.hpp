@@ -17,20 +17,23 @@ enum class refusal_stage {
 /// What to put on the wire.
 struct refusal {
     enum class kind {
-        connack,     ///< send CONNACK with `code` (v5 reason code or v3.1.1 return code), then close
-        disconnect,  ///< send DISCONNECT with `code` (v5), then close
+        connack,     ///< send CONNACK carrying `reason`, then close
+        disconnect,  ///< send DISCONNECT carrying `reason` (v5 only), then close
         close,       ///< close without another packet
     } what = kind::close;
-    std::uint8_t code = 0;
+    /// The reason code to put in the packet (already one the packet allows). The codec turns it
+    /// into the 3.1.1 CONNACK return code with mqtt::v311_connack_code().
+    mqtt::reason_code reason = mqtt::reason_code::success;
+    std::uint8_t wire_code = 0;  ///< the byte that appears on the wire (v5 reason or v3.1.1 return code)
     friend bool operator==(const refusal&, const refusal&) = default;
 };
 
-/// v5: CONNACK / DISCONNECT with the reason code (made legal for that packet by
-/// mqtt::allowed_reason_code). v3.1.1 before CONNACK: a CONNACK return code for the refusals
-/// 3.1.1 has one for (unsupported version 1, client id 2, server unavailable 3, bad credentials 4,
-/// not authorized 5) and a plain close for malformed or protocol-violating CONNECTs
-/// ([MQTT-3.1.4-1], [MQTT-3.2.2-6]); v3.1.1 connected: close. `version` nullopt-like use: pass v5
-/// for unsupported_protocol_version (the CONNACK 0x84 answer is v5-shaped per [MQTT-3.1.2-2]).
+/// v5: CONNACK before the connection is established, DISCONNECT after, with the reason code made
+/// legal for that packet (mqtt::allowed_reason_code). v3.1.1 before CONNACK: a CONNACK return code
+/// for the refusals 3.1.1 has one for (unacceptable protocol level 1, identifier rejected 2, server
+/// unavailable 3, bad user name or password 4, not authorized 5) and a plain close for malformed
+/// or protocol-violating CONNECTs ([MQTT-3.1.4-1]: "close the Network Connection without sending a
+/// CONNACK"); v3.1.1 after CONNACK: close (3.1.1 has no server DISCONNECT) [MQTT-4.8.0-1].
 [[nodiscard]] refusal map_refusal(mqtt::reason_code reason, refusal_stage stage,
                                   mqtt::protocol_version version) noexcept;
 

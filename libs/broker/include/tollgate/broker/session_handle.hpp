@@ -23,10 +23,13 @@ struct session_handle : std::enable_shared_from_this<session_handle> {
     session_handle(std::uint64_t session_id, std::string client, std::uint32_t owner_worker)
         : id(session_id), client_id(std::move(client)), worker(owner_worker) {}
 
-    const std::uint64_t id;                ///< unique for the life of the process, never reused
-    const std::string client_id;           ///< the MQTT client identifier
-    std::atomic<std::uint32_t> worker;     ///< the worker that owns the session state now
-    std::atomic<bool> connected{false};    ///< a network connection is attached
+    const std::uint64_t id;              ///< unique for the life of the process, never reused
+    const std::string client_id;         ///< the MQTT client identifier
+    std::atomic<std::uint32_t> worker;   ///< the worker that owns the session state now
+    std::atomic<bool> connected{false};  ///< a network connection is attached
+    /// The session has ended for good (set once, before its removal is broadcast): replicas ignore
+    /// late subscribe broadcasts for it and routers skip it.
+    std::atomic<bool> ended{false};
     std::atomic<std::uint32_t> queued{0};  ///< messages waiting or in flight (backpressure signal)
 
     std::mutex waiters_mutex;
