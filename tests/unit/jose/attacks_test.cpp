@@ -19,10 +19,11 @@ using namespace std::chrono_literals;
 using test::forge;
 using test::test_keys;
 
-constexpr std::string_view claims = R"({"iss":"https://as.example","aud":"broker","sub":"dev1","exp":1700000600})";
+constexpr std::string_view claims =
+    R"({"iss":"https://as.example","aud":"broker","sub":"dev1","exp":1700000600})";
 
 class Attack : public ::testing::Test {
-protected:
+  protected:
     Attack() {
         const auto& k = test_keys::get();
         keys_.add(test::public_of(k.rsa));
@@ -30,7 +31,7 @@ protected:
         keys_.add(test::public_of(k.es256));
         keys_.add(test::public_of(k.ed));
         policy_.allowed_algs = {algorithm::rs256, algorithm::ps256, algorithm::es256,
-                                algorithm::es384, algorithm::eddsa,  algorithm::hs256};
+                                algorithm::es384, algorithm::eddsa, algorithm::hs256};
         policy_.issuers = {"https://as.example"};
         policy_.audiences = {"broker"};
         policy_.leeway = 0s;
@@ -112,7 +113,8 @@ TEST_F(Attack, RsaPublicKeyAsHmacSecretJwkForm) {  // CVE-2026-44699: RSA JWK wi
 
 TEST_F(Attack, PsychicEcdsaSignaturesAreRejected) {  // CVE-2022-21449
     const std::string header = R"({"alg":"ES256","kid":"ec-1"})";
-    EXPECT_EQ(verify(test::with_signature(header, claims, std::vector<std::uint8_t>(64, 0))), errc::bad_signature);
+    EXPECT_EQ(verify(test::with_signature(header, claims, std::vector<std::uint8_t>(64, 0))),
+              errc::bad_signature);
     // DER SEQUENCE{INTEGER 0, INTEGER 0} ("MAYCAQACAQA")
     EXPECT_EQ(verify(std::string(base64url_encode(header)) + "." + base64url_encode(claims) + ".MAYCAQACAQA"),
               errc::bad_signature);
@@ -157,7 +159,8 @@ TEST_F(Attack, TwoOrFourSegmentsAndDotFloodsAreRejected) {  // CVE-2025-27144
 }
 
 TEST_F(Attack, NonCanonicalBase64IsRejected) {  // cpp-jwt#111, golang-jwt#502
-    const std::string good = forge(R"({"alg":"ES256","kid":"ec-1"})", claims, test_keys::get().es256, algorithm::es256);
+    const std::string good =
+        forge(R"({"alg":"ES256","kid":"ec-1"})", claims, test_keys::get().es256, algorithm::es256);
     ASSERT_FALSE(verify(good));
     const std::size_t d1 = good.find('.');
     const std::size_t d2 = good.rfind('.');
@@ -188,8 +191,10 @@ TEST_F(Attack, DeeplyNestedJsonIsRejected) {
     policy_.limits.claims_json.max_bytes = 1 << 20;
     policy_.limits.header_json.max_bytes = 1 << 20;
     const std::string deep = R"({"x":)" + std::string(10'000, '[') + std::string(10'000, ']') + "}";
-    EXPECT_EQ(verify(forge(R"({"alg":"ES256","kid":"ec-1"})", deep, k.es256, algorithm::es256)), errc::json_too_deep);
-    const std::string deep_header = R"({"alg":"ES256","x":)" + std::string(10'000, '[') + std::string(10'000, ']') + "}";
+    EXPECT_EQ(verify(forge(R"({"alg":"ES256","kid":"ec-1"})", deep, k.es256, algorithm::es256)),
+              errc::json_too_deep);
+    const std::string deep_header =
+        R"({"alg":"ES256","x":)" + std::string(10'000, '[') + std::string(10'000, ']') + "}";
     EXPECT_EQ(verify(forge(deep_header, claims, k.es256, algorithm::es256)), errc::json_too_deep);
 }
 
@@ -199,12 +204,14 @@ TEST_F(Attack, DuplicateNamesAreRejected) {  // RFC 8725 §3.7 parser differenti
                            R"({"iss":"https://as.example","aud":"broker","exp":1,"exp":9999999999})", k.es256,
                            algorithm::es256)),
               errc::duplicate_member);
-    EXPECT_EQ(verify(forge(R"({"alg":"ES256","kid":"ec-1","sub":"a"})",
-                           R"({"iss":"https://as.example","aud":"broker","exp":1700000600,"sub":"a","sub":"admin"})",
-                           k.es256, algorithm::es256)),
+    EXPECT_EQ(verify(forge(
+                  R"({"alg":"ES256","kid":"ec-1","sub":"a"})",
+                  R"({"iss":"https://as.example","aud":"broker","exp":1700000600,"sub":"a","sub":"admin"})",
+                  k.es256, algorithm::es256)),
               errc::duplicate_member);
-    EXPECT_EQ(verify(forge(R"({"alg":"none","alg":"ES256","kid":"ec-1"})", claims, k.es256, algorithm::es256)),
-              errc::duplicate_member);
+    EXPECT_EQ(
+        verify(forge(R"({"alg":"none","alg":"ES256","kid":"ec-1"})", claims, k.es256, algorithm::es256)),
+        errc::duplicate_member);
 }
 
 TEST_F(Attack, KidIsOnlyAnOpaqueLookupKey) {  // RFC 8725 §3.10
@@ -212,14 +219,18 @@ TEST_F(Attack, KidIsOnlyAnOpaqueLookupKey) {  // RFC 8725 §3.10
     policy_.limits.max_token_bytes = 64 * 1024;  // let the 10 KB kid reach the lookup
     policy_.limits.header_json.max_bytes = 32 * 1024;
     policy_.limits.header_json.max_string_bytes = 16 * 1024;
-    for (std::string kid : {std::string("../../../../dev/null"), std::string("' OR '1'='1"), std::string("*)(uid=*"),
-                            std::string(10'000, 'k'), std::string("ec-1\0x", 6), std::string("ec-1 ")}) {
+    for (std::string kid :
+         {std::string("../../../../dev/null"), std::string("' OR '1'='1"), std::string("*)(uid=*"),
+          std::string(10'000, 'k'), std::string("ec-1\0x", 6), std::string("ec-1 ")}) {
         boost::json::object h{{"alg", "ES256"}, {"kid", kid}};
-        EXPECT_EQ(verify(forge(boost::json::serialize(h), claims, k.es256, algorithm::es256)), errc::unknown_kid);
+        EXPECT_EQ(verify(forge(boost::json::serialize(h), claims, k.es256, algorithm::es256)),
+                  errc::unknown_kid);
     }
-    EXPECT_EQ(verify(forge(R"({"alg":"ES256","kid":7})", claims, k.es256, algorithm::es256)), errc::bad_header_type);
+    EXPECT_EQ(verify(forge(R"({"alg":"ES256","kid":7})", claims, k.es256, algorithm::es256)),
+              errc::bad_header_type);
     // A kid with a NUL byte is matched bytewise like any other.
-    keys_.add(test::public_of(k.es256).with_options(key_options{.kid = std::string("a\0b", 3), .alg = {}, .use = {}}));
+    keys_.add(test::public_of(k.es256).with_options(
+        key_options{.kid = std::string("a\0b", 3), .alg = {}, .use = {}}));
     EXPECT_FALSE(verify(forge(R"({"alg":"ES256","kid":"a\u0000b"})", claims, k.es256, algorithm::es256)));
 }
 
@@ -227,11 +238,13 @@ TEST_F(Attack, EmbeddedKeysAndKeyUrlsAreRejected) {  // CVE-2018-0114, RFC 8725 
     const key attacker = key::generate(algorithm::es256);
     const std::string jwk = *attacker.to_public_jwk();
     for (const std::string& header :
-         {R"({"alg":"ES256","jwk":)" + jwk + "}", std::string(R"({"alg":"ES256","jku":"https://evil.example/jwks"})"),
+         {R"({"alg":"ES256","jwk":)" + jwk + "}",
+          std::string(R"({"alg":"ES256","jku":"https://evil.example/jwks"})"),
           std::string(R"({"alg":"ES256","x5u":"https://evil.example/cert"})"),
           std::string(R"({"alg":"ES256","x5c":["MIIB"]})"),
           std::string(R"({"alg":"ES256","kid":"ec-1","jku":"https://as.example/jwks"})")}) {
-        EXPECT_EQ(verify(forge(header, claims, attacker, algorithm::es256)), errc::embedded_key_rejected) << header;
+        EXPECT_EQ(verify(forge(header, claims, attacker, algorithm::es256)), errc::embedded_key_rejected)
+            << header;
     }
 }
 
@@ -251,8 +264,9 @@ TEST_F(Attack, JweHeadersAreRejected) {
     const auto& k = test_keys::get();
     EXPECT_EQ(verify(forge(R"({"alg":"ES256","kid":"ec-1","zip":"DEF"})", claims, k.es256, algorithm::es256)),
               errc::unsupported_header);
-    EXPECT_EQ(verify(forge(R"({"alg":"ES256","kid":"ec-1","enc":"A128GCM"})", claims, k.es256, algorithm::es256)),
-              errc::unsupported_header);
+    EXPECT_EQ(
+        verify(forge(R"({"alg":"ES256","kid":"ec-1","enc":"A128GCM"})", claims, k.es256, algorithm::es256)),
+        errc::unsupported_header);
 }
 
 TEST_F(Attack, KeyWhoseTypeDoesNotFitTheAlgorithm) {
@@ -267,18 +281,21 @@ TEST_F(Attack, KeyWhoseTypeDoesNotFitTheAlgorithm) {
     // The RS256-pinned key refuses PS256 even though both are RSA.
     EXPECT_EQ(verify(forge(R"({"alg":"PS256","kid":"rsa-1"})", claims, k.rsa_unpinned, algorithm::ps256)),
               errc::alg_key_mismatch);
-    EXPECT_FALSE(verify(forge(R"({"alg":"PS256","kid":"rsa-unpinned"})", claims, k.rsa_unpinned, algorithm::ps256)));
+    EXPECT_FALSE(
+        verify(forge(R"({"alg":"PS256","kid":"rsa-unpinned"})", claims, k.rsa_unpinned, algorithm::ps256)));
 }
 
 TEST_F(Attack, SignatureFromAnotherKeyIsRejected) {
     const key other = key::generate(algorithm::es256, "ec-1");
-    EXPECT_EQ(verify(forge(R"({"alg":"ES256","kid":"ec-1"})", claims, other, algorithm::es256)), errc::bad_signature);
+    EXPECT_EQ(verify(forge(R"({"alg":"ES256","kid":"ec-1"})", claims, other, algorithm::es256)),
+              errc::bad_signature);
     const key other_ed = key::generate(algorithm::eddsa);
     EXPECT_EQ(verify(forge(R"({"alg":"EdDSA"})", claims, other_ed, algorithm::eddsa)), errc::bad_signature);
 }
 
 TEST_F(Attack, TamperedPayloadIsRejected) {
-    const std::string good = forge(R"({"alg":"RS256","kid":"rsa-1"})", claims, test_keys::get().rsa, algorithm::rs256);
+    const std::string good =
+        forge(R"({"alg":"RS256","kid":"rsa-1"})", claims, test_keys::get().rsa, algorithm::rs256);
     const std::size_t d1 = good.find('.');
     const std::size_t d2 = good.rfind('.');
     const std::string evil = std::string(claims).replace(std::string(claims).find("dev1"), 4, "root");

@@ -39,7 +39,8 @@ inline key public_of(const key& k) {
 }
 
 /// BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature by k with alg).
-inline std::string forge(std::string_view header_json, std::string_view payload, const key& k, algorithm alg) {
+inline std::string forge(std::string_view header_json, std::string_view payload, const key& k,
+                         algorithm alg) {
     std::string input = base64url_encode(header_json) + "." + base64url_encode(payload);
     auto sig = create_signature(k, alg, input);
     EXPECT_TRUE(sig) << sig.error().message();
@@ -49,7 +50,8 @@ inline std::string forge(std::string_view header_json, std::string_view payload,
 /// The same with an arbitrary (attacker-chosen) signature.
 inline std::string with_signature(std::string_view header_json, std::string_view payload,
                                   std::span<const std::uint8_t> signature) {
-    return base64url_encode(header_json) + "." + base64url_encode(payload) + "." + base64url_encode(signature);
+    return base64url_encode(header_json) + "." + base64url_encode(payload) + "." +
+           base64url_encode(signature);
 }
 
 }  // namespace tollgate::jose::test

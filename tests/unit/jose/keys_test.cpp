@@ -66,7 +66,8 @@ std::span<const std::uint8_t> bytes(std::string_view s) {
 }
 
 TEST(Keys, CertificateKeyAndRfc8705Thumbprint) {
-    auto k = key::from_certificate(bytes(certificate_pem), key_options{.kid = "cert", .alg = algorithm::es256, .use = {}});
+    auto k = key::from_certificate(bytes(certificate_pem),
+                                   key_options{.kid = "cert", .alg = algorithm::es256, .use = {}});
     ASSERT_TRUE(k) << k.error().message();
     EXPECT_EQ(k->type(), key_type::ec);
     EXPECT_EQ(k->curve(), "P-256");
@@ -86,9 +87,12 @@ TEST(Keys, PemForms) {
     EXPECT_EQ(key::from_pem(rsa1024_public_pem).error(), errc::key_too_short);
     EXPECT_EQ(key::from_pem(ed448_public_pem).error(), errc::unsupported_key);
     EXPECT_EQ(key::from_pem(secp256k1_public_pem).error(), errc::unsupported_key);
-    EXPECT_EQ(key::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").error(), errc::bad_key);
-    EXPECT_EQ(key::from_pem(certificate_public_pem, key_options{.kid = {}, .alg = algorithm::es384, .use = {}}).error(),
-              errc::alg_key_mismatch);
+    EXPECT_EQ(key::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").error(),
+              errc::bad_key);
+    EXPECT_EQ(
+        key::from_pem(certificate_public_pem, key_options{.kid = {}, .alg = algorithm::es384, .use = {}})
+            .error(),
+        errc::alg_key_mismatch);
     const auto& k = test::test_keys::get();
     for (const key* original : {&k.rsa, &k.es256, &k.es384, &k.es512, &k.ed}) {
         auto priv = key::from_pem(*original->private_pem());
@@ -121,7 +125,8 @@ TEST(Keys, JwkRoundTripForEveryType) {
         auto sig = create_signature(*priv, alg, "header.payload");
         ASSERT_TRUE(sig);
         EXPECT_FALSE(verify_signature(test::public_of(*original), alg, "header.payload", *sig));
-        EXPECT_EQ(verify_signature(test::public_of(*original), alg, "header.payloaD", *sig), errc::bad_signature);
+        EXPECT_EQ(verify_signature(test::public_of(*original), alg, "header.payloaD", *sig),
+                  errc::bad_signature);
     }
     auto hs = key::from_jwk(*k.hs256.to_private_jwk());
     ASSERT_TRUE(hs);
@@ -130,12 +135,18 @@ TEST(Keys, JwkRoundTripForEveryType) {
 }
 
 TEST(Keys, EverySignatureAlgorithmSignsAndVerifies) {
-    for (algorithm alg : {algorithm::hs256, algorithm::hs384, algorithm::hs512, algorithm::rs256, algorithm::rs384,
-                          algorithm::rs512, algorithm::ps256, algorithm::ps384, algorithm::ps512, algorithm::es256,
-                          algorithm::es384, algorithm::es512, algorithm::eddsa}) {
-        const key k = key::generate(alg, "k");
+    for (algorithm alg :
+         {algorithm::hs256, algorithm::hs384, algorithm::hs512, algorithm::rs256, algorithm::rs384,
+          algorithm::rs512, algorithm::ps256, algorithm::ps384, algorithm::ps512, algorithm::es256,
+          algorithm::es384, algorithm::es512, algorithm::eddsa}) {
+        // One RSA key serves all six RSA algorithms (RSA key generation is slow).
+        const key k =
+            required_key_type(alg) == key_type::rsa
+                ? test::test_keys::get().rsa.with_options(key_options{.kid = "k", .alg = alg, .use = "sig"})
+                : key::generate(alg, "k");
         EXPECT_EQ(k.alg(), alg);
-        auto token = sign(k, alg, std::string_view(R"({"sub":"x"})"), sign_options{.typ = "at+jwt", .include_kid = true, .extra_header = {}});
+        auto token = sign(k, alg, std::string_view(R"({"sub":"x"})"),
+                          sign_options{.typ = "at+jwt", .include_kid = true, .extra_header = {}});
         ASSERT_TRUE(token) << algorithm_name(alg);
         auto parsed = parse_compact(*token);
         ASSERT_TRUE(parsed);
@@ -158,10 +169,11 @@ TEST(Keys, MalformedJwksAreRejectedOrSkipped) {
     }
     EXPECT_EQ(key_set::from_json(many + "]}").error(), errc::too_many_keys);
     // Unusable keys are skipped (RFC 7517 §5): unknown kty, X25519, short RSA, bad point, enc use.
-    const std::string mixed = R"({"keys":[{"kty":"XYZ"},{"kty":"OKP","crv":"X25519","x":"3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08"},)"
-                              R"({"kty":"RSA","n":"sXch","e":"AQAB"},)"
-                              R"({"kty":"EC","crv":"P-256","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},)"
-                              R"({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"ok"}]})";
+    const std::string mixed =
+        R"({"keys":[{"kty":"XYZ"},{"kty":"OKP","crv":"X25519","x":"3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08"},)"
+        R"({"kty":"RSA","n":"sXch","e":"AQAB"},)"
+        R"({"kty":"EC","crv":"P-256","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},)"
+        R"({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"ok"}]})";
     auto set = key_set::from_json(mixed);
     ASSERT_TRUE(set) << set.error().message();
     EXPECT_EQ(set->size(), 1U);
@@ -172,10 +184,12 @@ TEST(Keys, MalformedJwksAreRejectedOrSkipped) {
 TEST(Keys, JwkValidation) {
     EXPECT_EQ(key::from_jwk(R"({"kty":"oct","k":"c2hvcnQ"})").error(), errc::key_too_short);
     EXPECT_EQ(key::from_jwk(R"({"kty":"OKP","crv":"Ed448","x":"AA"})").error(), errc::unsupported_key);
-    EXPECT_EQ(key::from_jwk(R"({"kty":"EC","crv":"P-256K","x":"AA","y":"AA"})").error(), errc::unsupported_key);
+    EXPECT_EQ(key::from_jwk(R"({"kty":"EC","crv":"P-256K","x":"AA","y":"AA"})").error(),
+              errc::unsupported_key);
     EXPECT_EQ(key::from_jwk(R"({"kty":"EC","crv":"P-256","x":"AA","y":"AA"})").error(), errc::bad_key);
     EXPECT_EQ(key::from_jwk(R"({"kty":1})").error(), errc::bad_key);
-    EXPECT_EQ(key::from_jwk(R"({"kty":"RSA","n":"AQAB","e":"AQAB","kty":"EC"})").error(), errc::duplicate_member);
+    EXPECT_EQ(key::from_jwk(R"({"kty":"RSA","n":"AQAB","e":"AQAB","kty":"EC"})").error(),
+              errc::duplicate_member);
     // "alg" must fit kty and curve; unknown alg values (RSA-OAEP) are not signature keys.
     const auto& k = test::test_keys::get();
     auto jwk = *k.es256.public_jwk();
@@ -193,10 +207,11 @@ TEST(Keys, JwkValidation) {
     jwk["key_ops"] = boost::json::array{"verify"};
     EXPECT_TRUE(key::from_jwk(jwk));
     // An Ed25519 private key whose x does not belong to d.
-    EXPECT_EQ(key::from_jwk(R"({"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",)"
-                            R"("x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})")
-                  .error(),
-              errc::bad_key);
+    EXPECT_EQ(
+        key::from_jwk(R"({"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",)"
+                      R"("x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})")
+            .error(),
+        errc::bad_key);
 }
 
 TEST(Keys, KeySetLookupAndPublication) {
