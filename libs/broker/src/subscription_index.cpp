@@ -26,9 +26,9 @@ constexpr std::size_t no_index = static_cast<std::size_t>(-1);
 struct subscription_slot {
     session_handle* handle;
     std::uint64_t session_id;
+    subscription_index::record* rec;  // owner record, to fix its index after a swap-remove
     subscription_options options;
-    subscription_index::record* rec;         // owner record, to fix its index after a swap-remove
-    subscription_index::session_subs* sess;  // for the per-match merge stamp
+    std::uint32_t merge_slot;  // the session's index into subscription_index::merge_
 };
 
 struct subscription_index::shared_group {
@@ -68,8 +68,7 @@ struct subscription_index::record {
 
 struct subscription_index::session_subs {
     string_map<record> by_filter;  // keyed by the filter exactly as subscribed
-    std::uint64_t stamp = 0;       // match_stamp_ of the last match() that emitted a target for it
-    std::size_t out_index = 0;     // where, in that match's output, its merged target is
+    std::uint32_t merge_slot = 0;  // index into subscription_index::merge_
 };
 
 namespace {
@@ -105,8 +104,12 @@ subscription_index::subscription_index(subscription_index&& other) noexcept
     , sessions_(std::move(other.sessions_))
     , subscription_count_(std::exchange(other.subscription_count_, 0))
     , node_count_(std::exchange(other.node_count_, 1))
-    , match_stamp_(other.match_stamp_) {
+    , match_stamp_(other.match_stamp_)
+    , merge_(std::move(other.merge_))
+    , free_merge_slots_(std::move(other.free_merge_slots_)) {
     other.sessions_.clear();
+    other.merge_.clear();
+    other.free_merge_slots_.clear();
 }
 
 subscription_index& subscription_index::operator=(subscription_index&& other) noexcept {
@@ -118,7 +121,11 @@ subscription_index& subscription_index::operator=(subscription_index&& other) no
         other.sessions_.clear();
         subscription_count_ = std::exchange(other.subscription_count_, 0);
         node_count_ = std::exchange(other.node_count_, 1);
-        match_stamp_ = std::max(match_stamp_, other.match_stamp_);
+        match_stamp_ = other.match_stamp_;
+        merge_ = std::move(other.merge_);
+        other.merge_.clear();
+        free_merge_slots_ = std::move(other.free_merge_slots_);
+        other.free_merge_slots_.clear();
     }
     return *this;
 }
@@ -187,7 +194,15 @@ subscription_index::subscribe_result subscription_index::subscribe(std::string_v
     }
     auto& sess_ptr = sessions_[who->id];
     if (!sess_ptr) {
-        sess_ptr = std::make_unique<session_subs>();
+        auto fresh = std::make_unique<session_subs>();
+        if (free_merge_slots_.empty()) {
+            merge_.emplace_back();
+            fresh->merge_slot = static_cast<std::uint32_t>(merge_.size() - 1);
+        } else {
+            fresh->merge_slot = free_merge_slots_.back();
+            free_merge_slots_.pop_back();
+        }
+        sess_ptr = std::move(fresh);
     }
     session_subs& sess = *sess_ptr;
     if (auto existing = sess.by_filter.find(filter); existing != sess.by_filter.end()) {
@@ -216,7 +231,7 @@ subscription_index::subscribe_result subscription_index::subscribe(std::string_v
             rec.group_name = group->first;
         }
         std::vector<subscription_slot>& slots = rec.slots();
-        slots.push_back(subscription_slot{who.get(), who->id, options, &rec, &sess});
+        slots.push_back(subscription_slot{who.get(), who->id, &rec, options, sess.merge_slot});
         rec.index = slots.size() - 1;
     } catch (...) {
         if (rec.group != nullptr && rec.group->members.empty()) {
@@ -224,13 +239,23 @@ subscription_index::subscribe_result subscription_index::subscribe(std::string_v
         }
         sess.by_filter.erase(sess.by_filter.find(filter));
         prune_upward(at);
+        if (sess.by_filter.empty()) {
+            release_session(who->id);
+        }
         throw;
     }
     ++subscription_count_;
     return subscribe_result::added;
 }
 
-void subscription_index::remove_record(session_subs& /*sess*/, record& rec) {
+void subscription_index::release_session(std::uint64_t session_id) {
+    const auto it = sessions_.find(session_id);
+    merge_[it->second->merge_slot] = merge_state{};
+    free_merge_slots_.push_back(it->second->merge_slot);
+    sessions_.erase(it);
+}
+
+void subscription_index::remove_record(record& rec) {
     std::vector<subscription_slot>& slots = rec.slots();
     if (rec.index + 1 != slots.size()) {
         slots[rec.index] = slots.back();
@@ -256,10 +281,10 @@ bool subscription_index::unsubscribe(std::string_view filter, std::uint64_t sess
     if (rec_it == sess.by_filter.end()) {
         return false;
     }
-    remove_record(sess, rec_it->second);
+    remove_record(rec_it->second);
     sess.by_filter.erase(rec_it);
     if (sess.by_filter.empty()) {
-        sessions_.erase(sess_it);
+        release_session(session_id);
     }
     return true;
 }
@@ -272,20 +297,21 @@ std::size_t subscription_index::remove_session(std::uint64_t session_id) {
     session_subs& sess = *sess_it->second;
     const std::size_t removed = sess.by_filter.size();
     for (auto& entry : sess.by_filter) {
-        remove_record(sess, entry.second);
+        remove_record(entry.second);
     }
-    sessions_.erase(sess_it);
+    release_session(session_id);
     return removed;
 }
 
-void subscription_index::collect_node(node& n, std::uint64_t publisher, std::vector<delivery_target>& out) {
+void subscription_index::collect_node(node& n, std::uint64_t publisher, std::size_t out_base,
+                                      std::vector<delivery_target>& out) {
     for (const subscription_slot& s : n.subscribers) {
         if (s.options.no_local && s.session_id == publisher) {
             continue;  // [MQTT-3.8.3-3]
         }
-        session_subs& sess = *s.sess;
-        if (sess.stamp == match_stamp_) {  // overlapping subscription: merge [MQTT-3.3.4-2]
-            delivery_target& t = out[sess.out_index];
+        merge_state& merge = merge_[s.merge_slot];
+        if (merge.stamp == match_stamp_) {  // overlapping subscription: merge [MQTT-3.3.4-2]
+            delivery_target& t = out[out_base + merge.out_index];
             t.qos = std::max(t.qos, s.options.max_qos);
             t.retain_as_published = t.retain_as_published || s.options.retain_as_published;
             if (s.options.subscription_identifier != 0) {
@@ -293,8 +319,8 @@ void subscription_index::collect_node(node& n, std::uint64_t publisher, std::vec
             }
             continue;
         }
-        sess.stamp = match_stamp_;
-        sess.out_index = out.size();
+        merge.stamp = match_stamp_;
+        merge.out_index = static_cast<std::uint32_t>(out.size() - out_base);
         delivery_target& t = out.emplace_back();
         t.subscriber = s.handle;
         t.qos = s.options.max_qos;
@@ -354,7 +380,11 @@ void subscription_index::match(std::string_view topic_name, std::uint64_t publis
     topic::split_levels(topic_name, levels_scratch_);
     const std::size_t depth = levels_scratch_.size();
     const bool dollar = topic::is_dollar_topic(topic_name);
-    ++match_stamp_;
+    if (++match_stamp_ == 0) {  // wrapped: forget every old stamp
+        std::fill(merge_.begin(), merge_.end(), merge_state{});
+        match_stamp_ = 1;
+    }
+    const std::size_t out_base = out.size();
     stack_scratch_.clear();
     stack_scratch_.push_back(frame{root_.get(), 0});
     while (!stack_scratch_.empty()) {
@@ -362,15 +392,15 @@ void subscription_index::match(std::string_view topic_name, std::uint64_t publis
         stack_scratch_.pop_back();
         node& n = *f.at;
         if (f.level == depth) {
-            collect_node(n, publisher_session_id, out);
+            collect_node(n, publisher_session_id, out_base, out);
             if (n.hash) {  // "sport/#" matches "sport"
-                collect_node(*n.hash, publisher_session_id, out);
+                collect_node(*n.hash, publisher_session_id, out_base, out);
             }
             continue;
         }
         const bool wildcards_allowed = f.level != 0 || !dollar;  // [MQTT-4.7.2-1]
         if (wildcards_allowed && n.hash) {
-            collect_node(*n.hash, publisher_session_id, out);
+            collect_node(*n.hash, publisher_session_id, out_base, out);
         }
         if (wildcards_allowed && n.plus) {
             stack_scratch_.push_back(frame{n.plus.get(), f.level + 1});

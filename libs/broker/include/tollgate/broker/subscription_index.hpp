@@ -24,7 +24,8 @@
 // identifier) in O(1) per hit using a per-session match stamp instead of a hash set.
 //
 // Memory: one node per distinct filter prefix (~200 bytes plus the level text), one slot
-// (32 bytes) plus one record (~100 bytes plus the filter text) per subscription.
+// (40 bytes) plus one record (~100 bytes plus the filter text) per subscription; 8 bytes of merge
+// state per session.
 //
 // Thread-safety: none. One index belongs to one thread (a worker); all calls on that thread.
 #include <cstddef>
@@ -116,17 +117,27 @@ class subscription_index {
         node* at;
         std::size_t level;
     };
+    // Per-session scratch for merging overlapping subscriptions within one match(), kept in a dense
+    // array (indexed by session_subs::merge_slot) so the check stays in cache.
+    struct merge_state {
+        std::uint32_t stamp = 0;  // match_stamp_ of the last match() that emitted a target for it
+        std::uint32_t out_index = 0;
+    };
 
     node* find_or_create_path(std::string_view filter);
     void prune_upward(node* n);
-    void remove_record(session_subs& sess, record& rec);
-    void collect_node(node& n, std::uint64_t publisher, std::vector<delivery_target>& out);
+    void remove_record(record& rec);
+    void release_session(std::uint64_t session_id);
+    void collect_node(node& n, std::uint64_t publisher, std::size_t out_base,
+                      std::vector<delivery_target>& out);
 
     std::unique_ptr<node> root_;
     std::unordered_map<std::uint64_t, std::unique_ptr<session_subs>> sessions_;
     std::size_t subscription_count_ = 0;
     std::size_t node_count_ = 0;
-    std::uint64_t match_stamp_ = 0;
+    std::uint32_t match_stamp_ = 0;
+    std::vector<merge_state> merge_;                ///< one per session with subscriptions
+    std::vector<std::uint32_t> free_merge_slots_;   ///< reusable indexes into merge_
     std::vector<std::string_view> levels_scratch_;  ///< reused by match(): no allocation once warm
     std::vector<frame> stack_scratch_;              ///< reused by match()
 };
