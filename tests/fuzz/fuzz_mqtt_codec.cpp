@@ -58,10 +58,14 @@ void check_round_trip(const packet& p, protocol_version v) {
 
 std::size_t chunk_size(std::uint8_t selector, std::size_t total) {
     switch ((selector >> 2) & 0x03U) {
-        case 1: return 1;
-        case 2: return 7;
-        case 3: return 64;
-        default: return total == 0 ? 1 : total;
+        case 1:
+            return 1;
+        case 2:
+            return 7;
+        case 3:
+            return 64;
+        default:
+            return total == 0 ? 1 : total;
     }
 }
 
