@@ -52,9 +52,11 @@ void migrate(database& db, std::string_view component, std::span<const migration
         if (db.kind() == dialect::postgres) {
             db.execute("SELECT pg_advisory_xact_lock(?)", {migration_lock_key});
         }
-        db.execute_script(
-            "CREATE TABLE IF NOT EXISTS tollgate_schema (component TEXT PRIMARY KEY, version INTEGER NOT "
-            "NULL)");
+        if (!schema_table_exists(db)) {  // checked first: a role without CREATE can still migrate data
+            db.execute_script(
+                "CREATE TABLE IF NOT EXISTS tollgate_schema (component TEXT PRIMARY KEY, version INTEGER NOT "
+                "NULL)");
+        }
         const int current = read_version(db, name);
         if (current > last) {
             throw error(error::kind::other, "migrate: the database's '" + name + "' schema is version " +

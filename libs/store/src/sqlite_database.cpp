@@ -2,7 +2,9 @@
 //
 // Statement cache: the token endpoint runs the same few statements over and over, so prepared
 // statements are kept per connection in an LRU list keyed by SQL text (capacity from the URL,
-// default 64; 0 disables). The map's keys are views into the list nodes, which never move.
+// default 64; 0 disables; statements longer than 16 KiB are never cached, so the cache's memory
+// stays bounded by capacity x 16 KiB plus SQLite's compiled programs). The map's keys are views
+// into the list nodes, which never move.
 // A statement is always reset and its bindings cleared before a call returns, so parameters are
 // bound with SQLITE_STATIC (no copy of large blobs) and no cached statement holds a lock.
 #include <cerrno>
@@ -21,6 +23,8 @@
 namespace tollgate::store::detail {
 
 namespace {
+
+constexpr std::size_t max_cached_sql = 16 * 1024;
 
 error::kind kind_of(int extended, bool preparing) {
     switch (extended & 0xff) {
@@ -66,6 +70,7 @@ class sqlite_database final : public database {
     void rollback() override;
     bool in_transaction() const override { return sqlite3_get_autocommit(db_) == 0; }
     bool healthy() const override { return db_ != nullptr; }
+    std::size_t cached_statements() const noexcept override { return lru_.size(); }
 
   private:
     struct cached {
@@ -181,7 +186,7 @@ sqlite3_stmt* sqlite_database::prepare_one(std::string_view sql, bool persistent
 }
 
 sqlite_database::active sqlite_database::statement(std::string_view sql) {
-    if (cache_capacity_ == 0) {
+    if (cache_capacity_ == 0 || sql.size() > max_cached_sql) {
         return {prepare_one(sql, false), true};
     }
     if (auto it = cache_.find(sql); it != cache_.end()) {

@@ -151,6 +151,33 @@ TEST_F(store_sqlite, a_tiny_or_disabled_statement_cache_still_gives_right_answer
     }
 }
 
+TEST_F(store_sqlite, the_statement_cache_is_bounded_and_reused) {
+    auto run_distinct = [](database& db, int n) {
+        for (int k = 0; k < n; ++k) {
+            EXPECT_EQ(db.query("SELECT " + std::to_string(k))[0].integer(0), k);
+        }
+    };
+    auto dflt = open("sqlite:" + dir_ + "/d.db");
+    const std::size_t after_open = dflt->cached_statements();  // the PRAGMA run at open
+    dflt->query("SELECT 1");
+    dflt->query("SELECT 1");
+    EXPECT_EQ(dflt->cached_statements(), after_open + 1);  // a repeated statement is reused
+    run_distinct(*dflt, 200);
+    EXPECT_EQ(dflt->cached_statements(), 64U);  // default capacity
+    auto tiny = open("sqlite:" + dir_ + "/d.db?statement_cache=2");
+    run_distinct(*tiny, 10);
+    EXPECT_EQ(tiny->cached_statements(), 2U);
+    auto none = open("sqlite:" + dir_ + "/d.db?statement_cache=0");
+    run_distinct(*none, 10);
+    EXPECT_EQ(none->cached_statements(), 0U);
+    // Very long statements are not cached.
+    auto fresh = open("sqlite:" + dir_ + "/e.db");
+    const std::size_t before = fresh->cached_statements();
+    std::string long_sql = "SELECT 1 /*" + std::string(20000, 'x') + "*/";
+    EXPECT_EQ(fresh->query(long_sql)[0].integer(0), 1);
+    EXPECT_EQ(fresh->cached_statements(), before);
+}
+
 TEST_F(store_sqlite, memory_databases_work_but_cannot_be_pooled) {
     auto db = open("sqlite::memory:");
     db->execute_script("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)");

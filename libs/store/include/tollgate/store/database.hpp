@@ -77,6 +77,10 @@ class database {
 
     /// False once the connection is known to be broken (PostgreSQL: connection lost).
     virtual bool healthy() const = 0;
+
+    /// Prepared statements currently cached by this connection (SQLite; always 0 on
+    /// PostgreSQL, which sends each statement with its parameters). For diagnostics and tests.
+    virtual std::size_t cached_statements() const noexcept { return 0; }
 };
 
 /// Runs `work` inside a transaction on `db` and commits. If a statement or the commit fails with
