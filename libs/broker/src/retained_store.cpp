@@ -9,13 +9,6 @@ namespace tollgate::broker {
 
 namespace {
 
-struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept {
-        return std::hash<std::string_view>{}(text);
-    }
-};
-
 // Frame level meaning "take this node and everything below it" (a '#' was reached).
 constexpr std::size_t whole_subtree = static_cast<std::size_t>(-1);
 
@@ -24,7 +17,7 @@ constexpr std::size_t whole_subtree = static_cast<std::size_t>(-1);
 struct retained_store::node {
     node* parent = nullptr;
     std::string_view key;  // views the key of this node in parent->children
-    std::unordered_map<std::string, std::unique_ptr<node>, string_hash, std::equal_to<>> children;
+    std::unordered_map<std::string, std::unique_ptr<node>, topic::level_hash, std::equal_to<>> children;
     std::shared_ptr<const message> msg;
     bool has_expiry = false;
     expiry_index::iterator expiry;  // valid when has_expiry

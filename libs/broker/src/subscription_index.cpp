@@ -8,22 +8,15 @@ namespace tollgate::broker {
 
 namespace {
 
-struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept {
-        return std::hash<std::string_view>{}(text);
-    }
-};
-
 template <typename Value>
-using string_map = std::unordered_map<std::string, Value, string_hash, std::equal_to<>>;
+using string_map = std::unordered_map<std::string, Value, topic::level_hash, std::equal_to<>>;
 
 constexpr std::size_t no_index = static_cast<std::size_t>(-1);
 
 }  // namespace
 
 // One subscription as match() reads it: everything needed to emit a target, contiguous.
-struct subscription_slot {
+struct subscription_index::sub_slot {
     session_handle* handle;
     std::uint64_t session_id;
     subscription_index::record* rec;  // owner record, to fix its index after a swap-remove
@@ -32,7 +25,7 @@ struct subscription_slot {
 };
 
 struct subscription_index::shared_group {
-    std::vector<subscription_slot> members;
+    std::vector<subscription_index::sub_slot> members;
     std::size_t cursor = 0;  // next member to try (round-robin)
 };
 
@@ -45,7 +38,7 @@ struct subscription_index::node {
     string_map<std::unique_ptr<node>> children;
     std::unique_ptr<node> plus;
     std::unique_ptr<node> hash;
-    std::vector<subscription_slot> subscribers;
+    std::vector<subscription_index::sub_slot> subscribers;
     string_map<shared_group> groups;
 
     [[nodiscard]] bool unused() const noexcept {
@@ -61,7 +54,7 @@ struct subscription_index::record {
     std::shared_ptr<session_handle> handle;
     subscription_options options;
 
-    [[nodiscard]] std::vector<subscription_slot>& slots() const noexcept {
+    [[nodiscard]] std::vector<subscription_index::sub_slot>& slots() const noexcept {
         return group != nullptr ? group->members : at->subscribers;
     }
 };
@@ -209,7 +202,7 @@ subscription_index::subscribe_result subscription_index::subscribe(std::string_v
         record& rec = existing->second;  // [MQTT-3.8.4-3]: replace, keep the subscription
         rec.handle = who;
         rec.options = options;
-        subscription_slot& slot = rec.slots()[rec.index];
+        subscription_index::sub_slot& slot = rec.slots()[rec.index];
         slot.handle = who.get();
         slot.options = options;
         return subscribe_result::replaced;
@@ -230,8 +223,8 @@ subscription_index::subscribe_result subscription_index::subscribe(std::string_v
             rec.group = &group->second;
             rec.group_name = group->first;
         }
-        std::vector<subscription_slot>& slots = rec.slots();
-        slots.push_back(subscription_slot{who.get(), who->id, &rec, options, sess.merge_slot});
+        std::vector<subscription_index::sub_slot>& slots = rec.slots();
+        slots.push_back(subscription_index::sub_slot{who.get(), who->id, &rec, options, sess.merge_slot});
         rec.index = slots.size() - 1;
     } catch (...) {
         if (rec.group != nullptr && rec.group->members.empty()) {
@@ -256,7 +249,7 @@ void subscription_index::release_session(std::uint64_t session_id) {
 }
 
 void subscription_index::remove_record(record& rec) {
-    std::vector<subscription_slot>& slots = rec.slots();
+    std::vector<subscription_index::sub_slot>& slots = rec.slots();
     if (rec.index + 1 != slots.size()) {
         slots[rec.index] = slots.back();
         slots[rec.index].rec->index = rec.index;
@@ -305,7 +298,7 @@ std::size_t subscription_index::remove_session(std::uint64_t session_id) {
 
 void subscription_index::collect_node(node& n, std::uint64_t publisher, std::size_t out_base,
                                       std::vector<delivery_target>& out) {
-    for (const subscription_slot& s : n.subscribers) {
+    for (const subscription_index::sub_slot& s : n.subscribers) {
         if (s.options.no_local && s.session_id == publisher) {
             continue;  // [MQTT-3.8.3-3]
         }
@@ -341,7 +334,7 @@ void subscription_index::collect_node(node& n, std::uint64_t publisher, std::siz
         std::size_t fallback = no_index;
         for (std::size_t i = 0; i < size; ++i) {
             const std::size_t k = (start + i) % size;
-            const subscription_slot& s = g.members[k];
+            const subscription_index::sub_slot& s = g.members[k];
             if (s.options.no_local && s.session_id == publisher) {
                 continue;
             }
@@ -360,7 +353,7 @@ void subscription_index::collect_node(node& n, std::uint64_t publisher, std::siz
             continue;
         }
         g.cursor = chosen + 1;
-        const subscription_slot& s = g.members[chosen];
+        const subscription_index::sub_slot& s = g.members[chosen];
         delivery_target& t = out.emplace_back();
         t.subscriber = s.handle;
         t.qos = s.options.max_qos;

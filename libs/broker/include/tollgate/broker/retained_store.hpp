@@ -68,7 +68,7 @@ class retained_store {
     /// Trie nodes currently allocated, root included (1 when empty). For tests of pruning.
     [[nodiscard]] std::size_t node_count() const noexcept { return node_count_; }
 
-    struct node;
+    struct node;  // internal, defined in the .cpp
 
   private:
     struct frame {

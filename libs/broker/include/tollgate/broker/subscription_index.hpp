@@ -107,7 +107,9 @@ class subscription_index {
     /// Trie nodes currently allocated, root included (1 when empty). For tests of pruning.
     [[nodiscard]] std::size_t node_count() const noexcept { return node_count_; }
 
+    // Internal types, defined in the .cpp.
     struct node;
+    struct sub_slot;
     struct shared_group;
     struct record;
     struct session_subs;

@@ -6,6 +6,7 @@
 // the end of its argument.
 // Thread-safety: pure functions, safe from any thread.
 #include <cstddef>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -43,6 +44,15 @@ struct shared_filter {
 /// shared ([MQTT-4.8.2-1], [MQTT-4.8.2-2] are checked by the codec); anything else is returned
 /// unchanged as a plain filter.
 [[nodiscard]] shared_filter parse_shared(std::string_view text) noexcept;
+
+/// Transparent hash for maps keyed by std::string that are looked up with std::string_view
+/// (unordered_map<std::string, T, level_hash, std::equal_to<>>): no allocation per lookup.
+struct level_hash {
+    using is_transparent = void;
+    [[nodiscard]] std::size_t operator()(std::string_view text) const noexcept {
+        return std::hash<std::string_view>{}(text);
+    }
+};
 
 /// True for a topic name that begins with '$' ([MQTT-4.7.2-1]: not matched by a filter starting
 /// with a wildcard).
