@@ -61,8 +61,13 @@ bool scope_subset(const scope_list& requested, const scope_list& allowed) {
 
 std::string describe_scope(std::string_view scope) {
     auto filter_of = [&](std::string_view prefix) {
-        auto raw = scope.substr(prefix.size());
-        auto decoded = form_decode(raw);  // filters may be percent-encoded (DESIGN.md)
+        // Filters may be percent-encoded (DESIGN.md); '+' is the MQTT wildcard, not a space.
+        const auto raw = scope.substr(prefix.size());
+        std::string plus_safe;
+        for (const char c : raw) {
+            plus_safe += c == '+' ? std::string("%2B") : std::string(1, c);
+        }
+        auto decoded = form_decode(plus_safe);
         return decoded ? *decoded : std::string(raw);
     };
     if (scope.rfind("mqtt:pub:", 0) == 0) {

@@ -78,7 +78,7 @@ TEST(base64, strict_round_trip) {
 }
 
 TEST(pkce, rfc7636_appendix_b_vector) {
-    const std::string verifier = "dBjftJeZ4CVP-mJ92K9qSwFOQkFdkbwvQlMt4wbKfRg";
+    const std::string verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     EXPECT_EQ(pkce_s256_challenge(verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     EXPECT_TRUE(pkce_s256_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
     EXPECT_FALSE(pkce_s256_matches(verifier + "x", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
@@ -149,8 +149,8 @@ TEST(scope, parse_subset_and_words) {
     EXPECT_TRUE(scope_subset({"a"}, {"a", "b"}));
     EXPECT_FALSE(scope_subset({"c"}, {"a", "b"}));
     EXPECT_EQ(describe_scope("mqtt:pub:sensors/%23"), "Publish messages to topics matching sensors/#");
-    EXPECT_EQ(describe_scope("mqtt:sub:a/+"), "Receive messages from topics matching a/ ")
-        << "'+' is form-decoded";
+    EXPECT_EQ(describe_scope("mqtt:sub:a/+"), "Receive messages from topics matching a/+")
+        << "'+' is a wildcard";
 }
 
 TEST(redirect_uri, registration_rules_rfc8252_rfc9700) {
