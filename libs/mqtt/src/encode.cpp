@@ -147,7 +147,9 @@ void write_reason_and_properties(writer& w, const Packet& p, protocol_version v,
         return;
     }
     w.u8(static_cast<std::uint8_t>(code));
-    if (props) {
+    // DISCONNECT may stop after the reason code (§3.14.2.2.1); AUTH always carries the property length
+    // after one (§3.15.2), and in practice the Authentication Method with it.
+    if (props || type == packet_type::auth) {
         detail::encode_properties(w, p.properties);
     }
 }

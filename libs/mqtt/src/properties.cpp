@@ -159,7 +159,8 @@ bool read_response_topic(reader& r, properties& out) {
         return false;
     }
     if (!is_valid_topic_name(*out.response_topic)) {
-        return r.fail(reason_code::protocol_error, "response topic is not a valid topic name (§3.3.2.3.5)");
+        return r.fail(reason_code::protocol_error,
+                      "response topic is not a valid topic name [MQTT-3.3.2-14]");
     }
     return true;
 }

@@ -65,6 +65,10 @@ TEST(auth, V5) {
     EXPECT_EQ(a.properties.authentication_data->as_string_view(), "x");
     EXPECT_EQ(encode_bytes(a, v5), continue_auth);
     EXPECT_DECODE_ERROR(v5, (bytes{0xF0, 0x02, 0x87, 0x00}), reason_code::protocol_error);
+    // With a reason code, AUTH is written with its property length; a reason code alone is accepted.
+    EXPECT_EQ(encode_bytes(auth{reason_code::reauthenticate, {}}, v5), (bytes{0xF0, 0x02, 0x19, 0x00}));
+    EXPECT_DECODES_AS(auth, v5, (bytes{0xF0, 0x01, 0x19}), a);
+    EXPECT_EQ(a.reason_code, reason_code::reauthenticate);
     // authentication data without a method (§3.15.2.2.3 with §3.1.2.11.10)
     EXPECT_DECODE_ERROR(v5, (bytes{0xF0, 0x06, 0x18, 0x04, 0x16, 0x00, 0x01, 'x'}),
                         reason_code::protocol_error);

@@ -24,8 +24,10 @@ namespace tollgate::mqtt {
 
 /// Why bytes could not be framed or decoded. `code` is the reason code the spec names for the
 /// failure: malformed_packet, protocol_error, packet_too_large, unsupported_protocol_version,
+/// client_identifier_not_valid (3.1.1 empty client id without clean session [MQTT-3.1.3-8]),
 /// topic_name_invalid, topic_alias_invalid or payload_format_invalid. A v5 server sends it in CONNACK
-/// or DISCONNECT; a 3.1.1 server closes the connection.
+/// (CONNECT errors) or DISCONNECT; a 3.1.1 server closes the connection, except for the CONNACK
+/// return codes 1 and 2 (v311_connack_code()).
 struct decode_error {
     reason_code code = reason_code::malformed_packet;
     std::string message;  ///< for logs; never contains packet contents (no secrets)
