@@ -48,11 +48,11 @@ std::optional<verdict> allow_all_authorizer::check(const principal&, action, std
 }
 
 std::optional<std::string> broker_config::validate() const {
-    if (max_packet_size < 64 || max_packet_size > 268435460) {
-        return "max_packet_size: must be between 64 and 268435460";
+    if (max_packet_size < 16 || max_packet_size > 268435460) {
+        return "max_packet_size: must be between 16 and 268435460";
     }
-    if (max_packet_size_before_connect < 64 || max_packet_size_before_connect > 268435460) {
-        return "max_packet_size_before_connect: must be between 64 and 268435460";
+    if (max_packet_size_before_connect < 16 || max_packet_size_before_connect > 268435460) {
+        return "max_packet_size_before_connect: must be between 16 and 268435460";
     }
     if (receive_maximum == 0) {
         return "receive_maximum: must be at least 1";
