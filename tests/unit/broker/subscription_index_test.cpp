@@ -271,6 +271,12 @@ TEST(SubscriptionIndex, ResubscribingReplacesOptions) {
     EXPECT_EQ(targets[0].qos, 2);
     EXPECT_EQ(targets[0].subscription_identifiers, (std::vector<std::uint32_t>{3}));
 
+    // A re-subscription may carry a new handle object for the same session id: targets use it.
+    auto same_session_new_handle = make_session(1);
+    EXPECT_EQ(index.subscribe("a/+", same_session_new_handle, qos(2, 3)),
+              subscription_index::subscribe_result::replaced);
+    EXPECT_EQ(match(index, "a/x").at(0).subscriber, same_session_new_handle.get());
+
     EXPECT_EQ(index.subscribe("$share/g/a/+", s, qos(1)), subscription_index::subscribe_result::added);
     EXPECT_EQ(index.subscribe("$share/g/a/+", s, qos(0)), subscription_index::subscribe_result::replaced);
     EXPECT_EQ(index.subscribe("$share/h/a/+", s, qos(0)), subscription_index::subscribe_result::added);
