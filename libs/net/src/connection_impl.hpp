@@ -266,7 +266,7 @@ void connection<Stream>::on_read(const boost::system::error_code& ec, std::size_
         return;
     }
     if constexpr (is_ws) {
-        if (bytes != 0 && stream_.got_text()) {  // [MQTT-6.0.0-1] only binary data frames
+        if (stream_.got_text()) {  // [MQTT-6.0.0-1] only binary data frames
             close_reason_ = std::make_error_code(std::errc::protocol_error);
             queue_.clear();
             close_requested_ = true;
@@ -276,8 +276,8 @@ void connection<Stream>::on_read(const boost::system::error_code& ec, std::size_
             return;
         }
     }
-    if (phase_ == phase::closing) {
-        do_read();  // drain until the peer closes; data after close() is discarded
+    if (phase_ == phase::closing || bytes == 0) {
+        do_read();  // closing: drain until the peer closes; data after close() is discarded
         return;
     }
     pending_ = bytes;

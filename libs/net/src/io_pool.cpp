@@ -83,9 +83,12 @@ io_pool::io_pool(unsigned threads) : impl_(std::make_unique<impl>()) {
 
 io_pool::~io_pool() {
     stop();
-    // Destroy the signal set before the contexts, then each context (its pending handlers and the
-    // objects they own go with it).
+    // Destroy the signal set before the contexts, then each context, last worker first, so worker 0
+    // (accept loops, signals) goes last; pending handlers and the objects they own go with them.
     impl_->signals.reset();
+    while (!impl_->workers.empty()) {
+        impl_->workers.pop_back();
+    }
 }
 
 unsigned io_pool::size() const noexcept {

@@ -282,7 +282,7 @@ TEST(net_http, tls_listener_serves_https) {
     asio::io_context context;
     auto tls = client_tls("");
     asio::ssl::stream<tcp::socket> stream(connect_tcp(context, f.port()), *tls);
-    SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+    set_sni(stream.native_handle());
     bool done = false;
     boost::system::error_code hs;
     stream.async_handshake(asio::ssl::stream_base::client, [&](boost::system::error_code e) {

@@ -254,6 +254,11 @@ std::shared_ptr<asio::ssl::context> client_tls(const std::string& cert_name, int
     return context;
 }
 
+void set_sni(void* ssl) {
+    static char host[] = "localhost";
+    SSL_ctrl(static_cast<SSL*>(ssl), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, host);
+}
+
 std::uint16_t port_of(const server& s, std::size_t index) {
     return s.endpoints().at(index).port;
 }

@@ -117,6 +117,9 @@ std::error_code read_until_error(asio::io_context& context, Stream& stream, std:
 /// A client TLS context trusting ca.crt; optional client certificate; TLS version pinned if given.
 std::shared_ptr<asio::ssl::context> client_tls(const std::string& cert_name = "", int version = 0);
 
+/// Sets SNI "localhost" on an OpenSSL SSL*.
+void set_sni(void* ssl);
+
 std::uint16_t port_of(const server& s, std::size_t index = 0);
 
 }  // namespace tollgate::net::test

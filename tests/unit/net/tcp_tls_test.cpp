@@ -1,5 +1,6 @@
 // TCP and TLS transports: echo, peer info, TLS versions, client certificates, handshake timeout,
 // max_connections, close/abort semantics, coalesced ordering, start() errors.
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -29,7 +30,7 @@ struct fixture {
 
 // Handshakes a TLS client; returns the handshake error.
 std::error_code tls_handshake(asio::io_context& context, tls_client& client) {
-    SSL_set_tlsext_host_name(client.native_handle(), "localhost");
+    set_sni(client.native_handle());
     client.set_verify_callback(asio::ssl::host_name_verification("localhost"));
     bool done = false;
     boost::system::error_code result;

@@ -1,5 +1,6 @@
 // WebSocket and WebSocket over TLS: subprotocol "mqtt", path, binary frames only, framing freedom.
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -100,7 +101,7 @@ using plain_ws = ws_client<tcp::socket>;
 using tls_ws = ws_client<beast::ssl_stream<tcp::socket>>;
 
 std::error_code tls_handshake(asio::io_context& context, beast::ssl_stream<tcp::socket>& stream) {
-    SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+    set_sni(stream.native_handle());
     bool done = false;
     boost::system::error_code result;
     stream.async_handshake(asio::ssl::stream_base::client, [&](boost::system::error_code ec) {
