@@ -240,7 +240,8 @@ class MosquittoSub:
     start() returns once the SUBACK was received (mosquitto_sub -d reports it)."""
 
     def __init__(self, port, topic, qos=0, version="mqttv311", count=None, extra=()):
-        self.args = ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-V", version, "-t", topic, "-q", str(qos),
+        # stdbuf: line-buffered stdout, so the SUBACK line arrives when it happens, not at exit.
+        self.args = ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-V", version, "-t", topic, "-q", str(qos),
                      "-d", "-F", "MSG|%t|%q|%r|%p"]
         if count is not None:
             self.args += ["-C", str(count)]
@@ -265,6 +266,7 @@ class MosquittoSub:
                 self.subscribed.set()
             if line.startswith("MSG|"):
                 self.lines.put(line[4:].split("|", 3))
+        self.process.stdout.close()
         self.lines.put(None)
         self.subscribed.set()
 

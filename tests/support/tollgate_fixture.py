@@ -221,6 +221,9 @@ class Broker:
     def _close_files(self):
         if self._reader is not None:
             self._reader.join(timeout=5)
+            self._reader = None
+            if self.process is not None and self.process.stdout is not None:
+                self.process.stdout.close()
         if getattr(self, "_log_file", None) is not None:
             self._log_file.close()
             self._log_file = None

@@ -387,6 +387,38 @@ TEST(SubscriptionIndex, NodesArePrunedUnderChurn) {
     EXPECT_EQ(index.subscription_count(), 0U);
 }
 
+TEST(SubscriptionIndex, MismatchedSharedAndPlainChurnLeavesNothing) {
+    // hostile-inputs #40 (CVE-2024-8376 class): SUBSCRIBE/UNSUBSCRIBE sequences mixing "$share/g/t"
+    // and "t" for the same and for different sessions. Run under ASan: no leak, no use-after-free.
+    subscription_index index;
+    auto one = make_session(1);
+    auto two = make_session(2);
+    for (int round = 0; round < 200; ++round) {
+        index.subscribe("t", one, qos(1));
+        EXPECT_FALSE(index.unsubscribe("$share/g/t", 1));  // not subscribed that way
+        index.subscribe("$share/g/t", one, qos(1));
+        index.subscribe("$share/g/t", two, qos(0));
+        EXPECT_TRUE(index.unsubscribe("t", 1));
+        EXPECT_FALSE(index.unsubscribe("t", 2));
+        auto targets = match(index, "t");
+        ASSERT_EQ(targets.size(), 1U);
+        EXPECT_TRUE(targets[0].shared);
+        EXPECT_TRUE(index.unsubscribe("$share/g/t", 1));
+        targets = match(index, "t");
+        ASSERT_EQ(targets.size(), 1U);
+        EXPECT_EQ(targets[0].subscriber, two.get());
+        index.subscribe("t", two, qos(2));
+        index.subscribe("$share/h/t", one, qos(2));
+        EXPECT_EQ(index.remove_session(2), 2U);
+        EXPECT_EQ(index.remove_session(1), 1U);
+        ASSERT_EQ(index.subscription_count(), 0U);
+        ASSERT_EQ(index.node_count(), 1U);
+        EXPECT_TRUE(match(index, "t").empty());
+    }
+    EXPECT_EQ(one.use_count(), 1);  // the index kept no reference
+    EXPECT_EQ(two.use_count(), 1);
+}
+
 TEST(SubscriptionIndex, PruningKeepsNodesStillInUse) {
     subscription_index index;
     auto s = make_session(1);

@@ -58,6 +58,23 @@ TEST_P(store_backend, parameters_come_back_unchanged_from_a_bare_select) {
     EXPECT_TRUE(rows[0].is_null(4));
 }
 
+TEST_P(store_backend, optional_filters_with_a_cast_null_parameter_work_on_both_backends) {
+    // The documented form for "? IS NULL" (database.hpp): PostgreSQL needs the parameter's type.
+    db_->execute_script("CREATE TABLE f (name TEXT, n INTEGER)");
+    db_->execute("INSERT INTO f (name, n) VALUES (?, ?)", {"a", std::int64_t{1}});
+    db_->execute("INSERT INTO f (name, n) VALUES (?, ?)", {"b", std::int64_t{2}});
+    const char* sql = "SELECT COUNT(*) FROM f WHERE (CAST(? AS TEXT) IS NULL OR name = ?)";
+    EXPECT_EQ(db_->query(sql, {value{}, value{}})[0].integer(0), 2);
+    EXPECT_EQ(db_->query(sql, {"b", "b"})[0].integer(0), 1);
+    // Typed parameters (blob, integer) need no cast; to_blob keeps NUL bytes.
+    const blob b = to_blob(std::string_view("\0\xff", 2));
+    ASSERT_EQ(b.size(), 2U);
+    auto rows = db_->query("SELECT ? IS NULL, ? = ?, ? IS NULL", {b, b, b, std::int64_t{3}});
+    EXPECT_EQ(rows[0].integer(0), 0);
+    EXPECT_EQ(rows[0].integer(1), 1);
+    EXPECT_EQ(rows[0].integer(2), 0);
+}
+
 TEST_P(store_backend, doubles_round_trip_exactly) {
     db_->execute_script("CREATE TABLE d (x DOUBLE PRECISION)");
     const double values[] = {0.1, 1.0 / 3.0, 5e-324, 1.7976931348623157e308, -2.5, 0.0, 123456789.123456789};
