@@ -27,26 +27,41 @@ bool decode_into(std::string_view text, Out& out) {
         return false;
     }
     const std::size_t start = out.size();
-    out.reserve(start + n / 4 * 3 + 2);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char ch : text) {
-        const std::int8_t v = table[static_cast<unsigned char>(ch)];
-        if (v < 0) {
+    const std::size_t full = n / 4;
+    const std::size_t rest = n % 4;  // 0, 2 or 3 characters -> 0, 1 or 2 bytes
+    out.resize(start + full * 3 + (rest == 0 ? 0 : rest - 1));
+    auto* dst = out.data() + start;
+    const auto* src = reinterpret_cast<const unsigned char*>(text.data());
+    using byte_t = typename Out::value_type;
+    for (std::size_t i = 0; i < full; ++i, src += 4, dst += 3) {
+        const std::int32_t a = table[src[0]];
+        const std::int32_t b = table[src[1]];
+        const std::int32_t c = table[src[2]];
+        const std::int32_t d = table[src[3]];
+        if ((a | b | c | d) < 0) {
             out.resize(start);
             return false;
         }
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<typename Out::value_type>((acc >> bits) & 0xFF));
-        }
+        const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
+        dst[0] = static_cast<byte_t>(v >> 16);
+        dst[1] = static_cast<byte_t>((v >> 8) & 0xFF);
+        dst[2] = static_cast<byte_t>(v & 0xFF);
     }
-    // Unused low bits of the last character must be zero (canonical encoding, RFC 4648 §3.5).
-    if (bits > 0 && (acc & ((1U << bits) - 1U)) != 0) {
-        out.resize(start);
-        return false;
+    if (rest != 0) {
+        const std::int32_t a = table[src[0]];
+        const std::int32_t b = table[src[1]];
+        const std::int32_t c = rest == 3 ? table[src[2]] : 0;
+        // Unused low bits of the last character must be zero (canonical encoding, RFC 4648 §3.5).
+        const bool canonical = rest == 2 ? (b & 0x0F) == 0 : (c & 0x03) == 0;
+        if ((a | b | c) < 0 || !canonical) {
+            out.resize(start);
+            return false;
+        }
+        const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6));
+        dst[0] = static_cast<byte_t>(v >> 16);
+        if (rest == 3) {
+            dst[1] = static_cast<byte_t>((v >> 8) & 0xFF);
+        }
     }
     return true;
 }

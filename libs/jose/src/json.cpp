@@ -24,32 +24,33 @@ class strict_handler {
     static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
     static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
 
-    explicit strict_handler(const json_limits& limits) : limits_(limits) {}
+    strict_handler(const json_limits& limits, bj::storage_ptr storage, unsigned char* temp,
+                   std::size_t temp_size)
+        : limits_(limits), stack_(bj::storage_ptr(), temp, temp_size), storage_(std::move(storage)) {
+        keys_.reserve(16);
+        object_starts_.reserve(8);
+    }
 
     errc failure() const noexcept { return failure_; }
     bj::value release() { return stack_.release(); }
 
     bool on_document_begin(bj_error&) {
-        stack_.reset();
+        stack_.reset(storage_);
         return true;
     }
     bool on_document_end(bj_error&) { return true; }
-    bool on_array_begin(bj_error& ec) {
-        frames_.emplace_back();
-        frames_.back().is_object = false;
-        return count(ec);
-    }
+    bool on_array_begin(bj_error& ec) { return count(ec); }
     bool on_array_end(std::size_t n, bj_error&) {
-        frames_.pop_back();
         stack_.push_array(n);
         return true;
     }
     bool on_object_begin(bj_error& ec) {
-        frames_.emplace_back();
+        object_starts_.push_back(keys_.size());
         return count(ec);
     }
     bool on_object_end(std::size_t n, bj_error&) {
-        frames_.pop_back();
+        keys_.resize(object_starts_.back());
+        object_starts_.pop_back();
         stack_.push_object(n);
         return true;
     }
@@ -79,14 +80,19 @@ class strict_handler {
         if (n > limits_.max_string_bytes) {
             return fail(ec, errc::json_too_large);
         }
-        key_.append(s.data(), s.size());
-        auto& keys = frames_.back().keys;
-        for (const auto& k : keys) {
-            if (k == key_) {
+        // Keys of the open objects, innermost last; a linear scan is fastest for JOSE-sized objects
+        // and max_members bounds the worst case.
+        std::string_view name(s.data(), s.size());
+        if (!key_.empty()) {
+            key_.append(s.data(), s.size());
+            name = key_;
+        }
+        for (std::size_t i = object_starts_.back(); i < keys_.size(); ++i) {
+            if (keys_[i] == name) {
                 return fail(ec, errc::duplicate_member);
             }
         }
-        keys.push_back(key_);
+        keys_.emplace_back(name);
         key_.clear();
         stack_.push_key(s);
         return true;
@@ -119,11 +125,6 @@ class strict_handler {
     bool on_comment(bj::string_view, bj_error& ec) { return fail(ec, errc::bad_json); }
 
   private:
-    struct frame {
-        bool is_object = true;
-        std::vector<std::string> keys;
-    };
-
     bool count(bj_error& ec) {
         if (++items_ > limits_.max_members) {
             return fail(ec, errc::json_too_large);
@@ -138,7 +139,9 @@ class strict_handler {
 
     const json_limits& limits_;
     bj::value_stack stack_;
-    std::vector<frame> frames_;
+    bj::storage_ptr storage_;
+    std::vector<std::string> keys_;           ///< member names of all open objects
+    std::vector<std::size_t> object_starts_;  ///< index in keys_ where each open object begins
     std::string key_;
     std::size_t items_ = 0;
     errc failure_ = errc::bad_json;
@@ -146,7 +149,8 @@ class strict_handler {
 
 }  // namespace
 
-result<boost::json::object> parse_json_object(std::string_view text, const json_limits& limits) {
+result<boost::json::object> parse_json_object(std::string_view text, const json_limits& limits,
+                                              boost::json::storage_ptr storage) {
     if (text.size() > limits.max_bytes) {
         return errc::json_too_large;
     }
@@ -161,7 +165,9 @@ result<boost::json::object> parse_json_object(std::string_view text, const json_
     options.allow_comments = false;
     options.allow_trailing_commas = false;
     options.allow_invalid_utf8 = false;
-    bj::basic_parser<strict_handler> parser(options, limits);
+    // The value stack's scratch space lives on our stack for typical JOSE documents.
+    alignas(std::max_align_t) unsigned char temp[2048];
+    bj::basic_parser<strict_handler> parser(options, limits, std::move(storage), temp, sizeof temp);
     bj_error ec;
     try {
         const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);

@@ -32,27 +32,59 @@ std::error_code split(std::string_view token, std::array<std::string_view, 3>& p
     return {};
 }
 
+/// The header members we interpret, found in one pass over the header.
+struct header_members {
+    const bj::value* alg = nullptr;
+    const bj::value* kid = nullptr;
+    const bj::value* typ = nullptr;
+    const bj::value* cty = nullptr;
+    bool crit = false;      ///< crit or b64
+    bool embedded = false;  ///< jwk, jku, x5u, x5c
+    bool jwe = false;       ///< enc, zip, epk, p2c, p2s
+};
+
+header_members scan(const bj::object& header) noexcept {
+    header_members m;
+    for (const auto& member : header) {
+        const std::string_view name(member.key());
+        if (name == "alg") {
+            m.alg = &member.value();
+        } else if (name == "kid") {
+            m.kid = &member.value();
+        } else if (name == "typ") {
+            m.typ = &member.value();
+        } else if (name == "cty") {
+            m.cty = &member.value();
+        } else if (name == "crit" || name == "b64") {
+            m.crit = true;
+        } else if (name == "jwk" || name == "jku" || name == "x5u" || name == "x5c") {
+            m.embedded = true;
+        } else if (name == "enc" || name == "zip" || name == "epk" || name == "p2c" || name == "p2s") {
+            m.jwe = true;
+        }
+    }
+    return m;
+}
+
 /// Optional string member; error if present and not a string.
-std::error_code optional_string(const bj::object& header, std::string_view name,
-                                std::optional<std::string>& out) {
-    const bj::value* v = header.if_contains(name);
+bool optional_string(const bj::value* v, std::optional<std::string>& out) {
     if (v == nullptr) {
-        return {};
+        return true;
     }
     const bj::string* s = v->if_string();
     if (s == nullptr) {
-        return errc::bad_header_type;
+        return false;
     }
     out.emplace(s->data(), s->size());
-    return {};
+    return true;
 }
 
 std::error_code check_header(const bj::object& header, parsed_jws& out) {
-    const bj::value* alg = header.if_contains("alg");
-    if (alg == nullptr || !alg->is_string()) {
+    const header_members m = scan(header);
+    if (m.alg == nullptr || !m.alg->is_string()) {
         return errc::missing_alg;
     }
-    const std::string_view name(alg->get_string().data(), alg->get_string().size());
+    const std::string_view name(m.alg->get_string());
     if (is_none_spelling(name)) {
         return errc::alg_none;
     }
@@ -63,32 +95,27 @@ std::error_code check_header(const bj::object& header, parsed_jws& out) {
     out.alg = *a;
     // RFC 7515 §4.1.11: we understand no extension, so any crit (even empty, which §4.1.11 forbids)
     // is a rejection. RFC 7797 "b64" is only meaningful under crit, so it is refused too.
-    if (header.contains("crit") || header.contains("b64")) {
+    if (m.crit) {
         return errc::crit_unsupported;
     }
-    for (std::string_view embedded : {"jwk", "jku", "x5u", "x5c"}) {
-        if (header.contains(embedded)) {
-            return errc::embedded_key_rejected;  // RFC 8725 §3.10: never a source of keys
-        }
+    if (m.embedded) {
+        return errc::embedded_key_rejected;  // RFC 8725 §3.10: never a source of keys
     }
-    for (std::string_view jwe_only : {"enc", "zip", "epk", "p2c", "p2s"}) {
-        if (header.contains(jwe_only)) {
-            return errc::unsupported_header;
-        }
+    if (m.jwe) {
+        return errc::unsupported_header;
     }
     std::optional<std::string> cty;
-    if (auto ec = optional_string(header, "kid", out.kid)) {
-        return ec;
+    if (!optional_string(m.kid, out.kid) || !optional_string(m.typ, out.typ) ||
+        !optional_string(m.cty, cty)) {
+        return errc::bad_header_type;
     }
-    if (auto ec = optional_string(header, "typ", out.typ)) {
-        return ec;
-    }
-    return optional_string(header, "cty", cty);
+    return {};
 }
 
 }  // namespace
 
-result<parsed_jws> parse_compact(std::string_view token, const token_limits& limits) {
+result<parsed_jws> parse_compact(std::string_view token, const token_limits& limits,
+                                 boost::json::storage_ptr storage) {
     if (token.size() > limits.max_token_bytes) {
         return errc::token_too_large;
     }
@@ -116,7 +143,7 @@ result<parsed_jws> parse_compact(std::string_view token, const token_limits& lim
         return sig.error();
     }
     out.signature = std::move(*sig);
-    auto header = parse_json_object(header_json, limits.header_json);
+    auto header = parse_json_object(header_json, limits.header_json, std::move(storage));
     if (!header) {
         return header.error();
     }

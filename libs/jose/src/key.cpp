@@ -1,6 +1,7 @@
 // tollgate::jose::key: construction from PEM, certificates, secrets and generation; accessors;
 // PEM export; thumbprints. JWK import/export lives in key_jwk.cpp.
 #include <array>
+#include <atomic>
 #include <stdexcept>
 
 #include <openssl/core_names.h>
@@ -17,6 +18,11 @@
 
 namespace tollgate::jose {
 namespace detail {
+
+std::uint64_t next_key_id() noexcept {
+    static std::atomic<std::uint64_t> counter{0};
+    return ++counter;
+}
 
 key_data::~key_data() {
     if (!secret.empty()) {

@@ -11,7 +11,11 @@
 
 namespace tollgate::jose::detail {
 
+/// A process-unique id for a key_data (never reused, unlike addresses).
+std::uint64_t next_key_id() noexcept;
+
 struct key_data {
+    const std::uint64_t id = next_key_id();  ///< names the key in per-thread context caches
     key_type type = key_type::oct;
     std::optional<algorithm> alg;
     std::string kid;

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <boost/json/monotonic_resource.hpp>
+
 #include <tollgate/jose/base64url.hpp>
 #include <tollgate/jose/jwt.hpp>
 
@@ -272,7 +274,9 @@ std::error_code verifier::check_claims(const boost::json::object& claims) const 
 }
 
 result<verified_token> verifier::verify(std::string_view token) const {
-    auto parsed = parse_compact(token, policy_.limits);
+    // One monotonic block holds the header and claims of this token (freed with the result).
+    auto storage = boost::json::make_shared_resource<boost::json::monotonic_resource>(1024);
+    auto parsed = parse_compact(token, policy_.limits, storage);
     if (!parsed) {
         return parsed.error();
     }
@@ -314,7 +318,7 @@ result<verified_token> verifier::verify(std::string_view token) const {
     if (!base64url_decode_append(parsed->payload_b64(), payload)) {
         return errc::bad_base64;
     }
-    auto claims = parse_json_object(payload, policy_.limits.claims_json);
+    auto claims = parse_json_object(payload, policy_.limits.claims_json, storage);
     if (!claims) {
         return claims.error() == make_error_code(errc::bad_json) ? make_error_code(errc::bad_claims)
                                                                  : claims.error();

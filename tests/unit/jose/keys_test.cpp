@@ -263,5 +263,25 @@ TEST(Keys, ConcurrentVerificationWithSharedKeys) {
     EXPECT_EQ(failures.load(), 0);
 }
 
+TEST(Keys, PerThreadContextCacheNeverMixesKeys) {
+    // More keys than the per-thread cache holds (16), interleaved, with failures in between: every
+    // verification must use its own key, and a failure must not poison later successes.
+    std::vector<key> keys;
+    std::vector<std::vector<std::uint8_t>> sigs;
+    for (int i = 0; i < 20; ++i) {
+        keys.push_back(key::generate(i % 2 == 0 ? algorithm::es256 : algorithm::hs256, std::to_string(i)));
+        sigs.push_back(*create_signature(keys.back(), *keys.back().alg(), "cache.input"));
+    }
+    for (int round = 0; round < 3; ++round) {
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            const algorithm alg = *keys[i].alg();
+            EXPECT_FALSE(verify_signature(keys[i], alg, "cache.input", sigs[i])) << i;
+            const std::size_t j = (i + 2) % keys.size();  // same algorithm, other key
+            EXPECT_EQ(verify_signature(keys[j], alg, "cache.input", sigs[i]), errc::bad_signature) << i;
+            EXPECT_FALSE(verify_signature(keys[i], alg, "cache.input", sigs[i])) << i;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace tollgate::jose

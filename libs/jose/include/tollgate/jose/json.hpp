@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 
 #include <tollgate/jose/error.hpp>
 
@@ -22,7 +23,9 @@ struct json_limits {
 };
 
 /// Parses text that must be one JSON object. Errors: bad_json, json_too_deep, json_too_large,
-/// duplicate_member. Never throws on bad input.
-result<boost::json::object> parse_json_object(std::string_view text, const json_limits& limits = {});
+/// duplicate_member. Never throws on bad input. The result's memory comes from storage (default:
+/// the heap); pass a shared monotonic resource to make one allocation serve a whole token.
+result<boost::json::object> parse_json_object(std::string_view text, const json_limits& limits = {},
+                                              boost::json::storage_ptr storage = {});
 
 }  // namespace tollgate::jose

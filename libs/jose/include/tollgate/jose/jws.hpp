@@ -62,7 +62,9 @@ struct parsed_jws {
     std::size_t payload_offset = 0;
 };
 
-result<parsed_jws> parse_compact(std::string_view token, const token_limits& limits = {});
+/// storage: where the header object's memory comes from (default: the heap).
+result<parsed_jws> parse_compact(std::string_view token, const token_limits& limits = {},
+                                 boost::json::storage_ptr storage = {});
 
 /// Verifies signature over signing_input with key and alg. Errors: alg_key_mismatch (key does not
 /// allow alg), key_too_short, bad_signature (wrong length, ECDSA r or s zero or >= n, RSA length
