@@ -9,10 +9,13 @@
 # The test then reads the connection URL (postgresql://tollgate@127.0.0.1:<port>/tollgate_test,
 # trust auth) from the file named by $TOLLGATE_TEST_PG_URL_FILE. The server runs in
 # ${CMAKE_BINARY_DIR}/pg-test from the postgres.start test to the postgres.stop test.
-include_guard(GLOBAL)
 
+# Set on every include (before the guard), so each including directory sees the variables.
 set(TOLLGATE_PG_TEST_DIR ${CMAKE_BINARY_DIR}/pg-test)
 set(TOLLGATE_PG_URL_FILE ${TOLLGATE_PG_TEST_DIR}/url)
+
+# The fixture tests and the helper are defined once per build.
+include_guard(GLOBAL)
 
 add_test(NAME postgres.start COMMAND ${PROJECT_SOURCE_DIR}/tests/support/pg-server start ${TOLLGATE_PG_TEST_DIR})
 set_tests_properties(postgres.start PROPERTIES FIXTURES_SETUP postgres LABELS "postgres" TIMEOUT 180)
