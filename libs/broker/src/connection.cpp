@@ -138,7 +138,7 @@ void mqtt_connection::dispatch(mqtt::packet& p) {
             close_transport(false);
             finish(false);
         } else {
-            fail(mqtt::reason_code::protocol_error);  // only AUTH may follow AUTH 0x18 [MQTT-4.12.0-x]
+            fail(mqtt::reason_code::protocol_error);  // only AUTH may follow AUTH 0x18 (§4.12)
         }
         return;
     }

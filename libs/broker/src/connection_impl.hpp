@@ -61,6 +61,10 @@ class mqtt_connection final : public connection, public std::enable_shared_from_
     [[nodiscard]] const std::shared_ptr<const principal>& who() const noexcept { return who_; }
     [[nodiscard]] bool is_v5() const noexcept { return version_ == mqtt::protocol_version::v5; }
     [[nodiscard]] bool is_connected() const noexcept { return state_ == state::connected; }
+    /// Waiting for a session taken over from another connection (resume_with() will follow).
+    [[nodiscard]] bool waiting_for_session() const noexcept {
+        return !finished_ && state_ == state::resuming;
+    }
     [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
 
   private:

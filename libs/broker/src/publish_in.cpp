@@ -54,6 +54,11 @@ void mqtt_connection::handle_publish(mqtt::publish& p) {
         return;
     }
     if (p.qos > 0 && session_->awaiting_pubrel.size() >= cfg.receive_maximum) {
+        // Forget ids that waited longer than awaiting_pubrel_timeout for their PUBREL (the message
+        // was delivered on PUBLISH; a late PUBREL then gets PUBCOMP 0x92), then judge again.
+        session_->awaiting_pubrel.expire(b_.clock.steady_now() - cfg.awaiting_pubrel_timeout);
+    }
+    if (p.qos > 0 && session_->awaiting_pubrel.size() >= cfg.receive_maximum) {
         fail(mqtt::reason_code::receive_maximum_exceeded);  // [MQTT-3.3.4-9]
         return;
     }

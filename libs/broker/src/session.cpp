@@ -152,13 +152,11 @@ void worker::take_over(const std::shared_ptr<session_handle>& h, unsigned to_wor
 void worker::adopt(std::unique_ptr<session> s, std::weak_ptr<mqtt_connection> requester) {
     session* raw = s.get();
     sessions.emplace(raw->id(), std::move(s));
-    auto c = requester.lock();
-    if (c && !c->is_connected()) {
-        c->resume_with(raw);
+    if (auto c = requester.lock(); c && c->waiting_for_session()) {
+        c->resume_with(raw);  // may process further packets; `raw` is not touched afterwards
+        return;
     }
-    if (raw->conn == nullptr && find_session(raw->id()) == raw) {
-        session_disconnected(*raw, false);  // the new connection went away meanwhile
-    }
+    session_disconnected(*raw, false);  // the new connection went away meanwhile
 }
 
 void worker::kick_and_end(const std::shared_ptr<session_handle>& h) {

@@ -30,7 +30,7 @@ bool has_wildcard(std::string_view filter) {
 void mqtt_connection::handle_subscribe(mqtt::subscribe s) {
     const auto& cfg = b_.config;
     if (!s.properties.subscription_identifiers.empty() && !cfg.subscription_identifier_available) {
-        fail(mqtt::reason_code::subscription_identifiers_not_supported);  // [MQTT-3.2.2-?] 0xA1
+        fail(mqtt::reason_code::subscription_identifiers_not_supported);  // §3.8.2.1.2: 0xA1
         return;
     }
     auto job = std::make_shared<subscribe_job>();
@@ -134,10 +134,10 @@ void mqtt_connection::finish_subscribe(const mqtt::subscribe& s, std::vector<mqt
         if (session_->expiry_interval > 0) {
             b_.store.subscription_added(client_id_, sub.filter, opts);
         }
-        codes[i] = static_cast<mqtt::reason_code>(opts.max_qos);  // granted QoS [MQTT-3.9.3-?]
+        codes[i] = static_cast<mqtt::reason_code>(opts.max_qos);  // granted QoS (§3.9.3)
         const bool shared = mqtt::parse_shared_subscription(sub.filter).has_value();
         // [MQTT-3.3.1-9..11]: 0 send retained, 1 only for a new subscription, 2 never; never for
-        // a shared subscription [MQTT-4.8.2-?].
+        // a shared subscription (§4.8.2).
         if (!shared && (sub.retain_handling == 0 || (sub.retain_handling == 1 && added))) {
             retained_for.emplace_back(sub.filter, opts);
         }
@@ -177,7 +177,7 @@ void mqtt_connection::handle_unsubscribe(const mqtt::unsubscribe& u) {
         if (existed && session_->expiry_interval > 0) {
             b_.store.subscription_removed(client_id_, filter);
         }
-        // [MQTT-3.11.3-?]: 0x11 when there was no such subscription.
+        // §3.11.3: 0x11 when there was no such subscription.
         ack.reason_codes.push_back(existed ? mqtt::reason_code::success
                                            : mqtt::reason_code::no_subscription_existed);
     }

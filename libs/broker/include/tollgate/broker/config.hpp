@@ -52,8 +52,9 @@ struct broker_config {
     std::size_t max_user_properties = 32;
     /// Total bytes of the user properties of one property list. Default 8 KiB.
     std::size_t max_user_property_bytes = 8192;
-    /// How long a QoS 2 packet id may wait for the client's PUBREL before the state is dropped
-    /// (only while the client stays connected and silent on that id). Default 60 s.
+    /// How long a QoS 2 packet id may wait for the client's PUBREL. Older ids are forgotten when
+    /// room is needed (the receive maximum is reached) and when the connection ends; the message was
+    /// already delivered, a late PUBREL gets PUBCOMP 0x92. Bounds the awaiting-PUBREL state. 60 s.
     std::chrono::seconds awaiting_pubrel_timeout{60};
     /// Accept clients without credentials. Only consulted by anonymous_authenticator users (the
     /// app picks the authenticator); kept here so one config describes the broker. Default false.
