@@ -68,6 +68,11 @@ std::pair<std::string_view, std::size_t> level_at(std::string_view s, std::size_
 bool well_formed(std::string_view s, bool allow_nul) noexcept {
     std::size_t i = 0;
     while (i < s.size()) {
+        const auto b = static_cast<std::uint8_t>(s[i]);
+        if (b != 0 && b < 0x80) {  // ASCII fast path
+            ++i;
+            continue;
+        }
         const std::size_t n = sequence_length(s, i, allow_nul);
         if (n == 0) {
             return false;
@@ -75,6 +80,10 @@ bool well_formed(std::string_view s, bool allow_nul) noexcept {
         i += n;
     }
     return true;
+}
+
+bool has_wildcard(std::string_view s) noexcept {
+    return std::any_of(s.begin(), s.end(), [](char c) { return c == '+' || c == '#'; });
 }
 
 }  // namespace
@@ -88,7 +97,7 @@ bool is_well_formed_utf8(std::string_view s) noexcept {
 }
 
 bool is_valid_topic_name(std::string_view s) noexcept {
-    return !s.empty() && s.find_first_of("+#") == std::string_view::npos && is_valid_utf8_string(s);
+    return !s.empty() && !has_wildcard(s) && is_valid_utf8_string(s);
 }
 
 bool is_valid_topic_filter(std::string_view s) noexcept {
@@ -128,7 +137,7 @@ reason_code check_shared_subscription(std::string_view s) noexcept {
     if (!shared) {
         return reason_code::success;
     }
-    if (shared->group.empty() || shared->group.find_first_of("+#") != std::string_view::npos) {
+    if (shared->group.empty() || has_wildcard(shared->group)) {
         return reason_code::protocol_error;  // [MQTT-4.8.2-1]
     }
     if (shared->filter.empty()) {

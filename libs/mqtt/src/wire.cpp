@@ -116,23 +116,6 @@ bool reader::sub(std::size_t length, std::optional<reader>& out) {
     return true;
 }
 
-void writer::u8(std::uint8_t v) {
-    ++count_;
-    if (out_ != nullptr) {
-        out_->push_back(v);
-    }
-}
-
-void writer::u16(std::uint16_t v) {
-    u8(static_cast<std::uint8_t>(v >> 8));
-    u8(static_cast<std::uint8_t>(v & 0xFFU));
-}
-
-void writer::u32(std::uint32_t v) {
-    u16(static_cast<std::uint16_t>(v >> 16));
-    u16(static_cast<std::uint16_t>(v & 0xFFFFU));
-}
-
 void writer::vbi(std::uint32_t v) {
     do {
         auto b = static_cast<std::uint8_t>(v & 0x7FU);
@@ -142,13 +125,6 @@ void writer::vbi(std::uint32_t v) {
         }
         u8(b);
     } while (v != 0);
-}
-
-void writer::bytes(std::span<const std::uint8_t> b) {
-    count_ += b.size();
-    if (out_ != nullptr) {
-        out_->insert(out_->end(), b.begin(), b.end());
-    }
 }
 
 void writer::string(std::string_view s) {

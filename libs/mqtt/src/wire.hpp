@@ -64,11 +64,29 @@ class writer {
 
     [[nodiscard]] std::size_t count() const noexcept { return count_; }
 
-    void u8(std::uint8_t v);
-    void u16(std::uint16_t v);
-    void u32(std::uint32_t v);
+    void u8(std::uint8_t v) {
+        ++count_;
+        if (out_ != nullptr) {
+            out_->push_back(v);
+        }
+    }
+    void u16(std::uint16_t v) {
+        const std::uint8_t b[2] = {static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v & 0xFFU)};
+        bytes(b);
+    }
+    void u32(std::uint32_t v) {
+        const std::uint8_t b[4] = {
+            static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>((v >> 16) & 0xFFU),
+            static_cast<std::uint8_t>((v >> 8) & 0xFFU), static_cast<std::uint8_t>(v & 0xFFU)};
+        bytes(b);
+    }
     void vbi(std::uint32_t v);
-    void bytes(std::span<const std::uint8_t> b);
+    void bytes(std::span<const std::uint8_t> b) {
+        count_ += b.size();
+        if (out_ != nullptr) {
+            out_->insert(out_->end(), b.begin(), b.end());
+        }
+    }
     /// Two-byte length prefix then the bytes.
     void string(std::string_view s);
     void binary(std::span<const std::uint8_t> b);
