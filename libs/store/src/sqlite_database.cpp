@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <list>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -46,12 +47,19 @@ error::kind kind_of(int extended, bool preparing) {
 }
 
 // Makes sure a new database file starts as 0600: SQLite would create it with the umask, and its
-// -wal and -shm files copy the main file's mode.
+// -wal and -shm files copy the main file's mode. An existing file keeps its mode; a warning says
+// so when others can read it.
 void create_private_file(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         throw error(error::kind::connection,
                     "sqlite: cannot create or open " + path + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && (st.st_mode & 0077) != 0) {
+        common::logger("store")->warn(
+            "sqlite: {} is accessible to other users (mode {:o}); chmod 600 is advised", path,
+            st.st_mode & 0777);
     }
     ::close(fd);
 }

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 
+#include <tollgate/common/log.hpp>
 #include <tollgate/store/store.hpp>
 
 namespace tollgate::store::test {
@@ -117,6 +119,26 @@ TEST_F(store_sqlite, a_new_file_is_private_and_runs_wal_normal_with_foreign_keys
     EXPECT_EQ(db->query("PRAGMA synchronous")[0].integer(0), 1);  // NORMAL
     EXPECT_EQ(db->query("PRAGMA foreign_keys")[0].integer(0), 1);
     EXPECT_EQ(db->kind(), dialect::sqlite);
+}
+
+TEST_F(store_sqlite, an_existing_world_readable_file_is_kept_as_is_with_a_warning) {
+    const std::string path = dir_ + "/shared.db";
+    open("sqlite:" + path).reset();
+    ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+    auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+    auto log = common::logger("store");
+    log->sinks().push_back(sink);
+    auto db = open("sqlite:" + path);
+    log->sinks().pop_back();
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644U);  // not changed behind the operator's back
+    bool warned = false;
+    for (const auto& line : sink->last_formatted()) {
+        warned =
+            warned || (line.find(path) != std::string::npos && line.find("chmod 600") != std::string::npos);
+    }
+    EXPECT_TRUE(warned);
 }
 
 TEST_F(store_sqlite, relative_and_triple_slash_urls_name_the_same_kind_of_file) {
