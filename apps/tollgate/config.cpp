@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <array>
 #include <charconv>
@@ -155,7 +156,11 @@ void read_limits(table_reader& r, broker::broker_config& out) {
               std::chrono::seconds(86400));
     r.integer("maximum_qos", out.maximum_qos, 0, 2);
     r.finish();
-    if (out.max_packet_size_before_connect > out.max_packet_size) {
+    if (!r.has("max_packet_size_before_connect")) {
+        // The default (64 KiB) follows a smaller max_packet_size down.
+        out.max_packet_size_before_connect =
+            std::min(out.max_packet_size_before_connect, out.max_packet_size);
+    } else if (out.max_packet_size_before_connect > out.max_packet_size) {
         fail(r.path_of("max_packet_size_before_connect"),
              "must not exceed max_packet_size (" + std::to_string(out.max_packet_size) + ")");
     }

@@ -133,6 +133,18 @@ assign_client_ids = false
     EXPECT_FALSE(lim.assign_client_ids);
 }
 
+TEST(ConfigTest, PreConnectPacketLimitFollowsASmallerMaxPacketSize) {
+    EXPECT_EQ(
+        parse_config("[mqtt.limits]\nmax_packet_size = 4096\n").mqtt.broker.max_packet_size_before_connect,
+        4096U);
+    EXPECT_EQ(
+        parse_config("[mqtt.limits]\nmax_packet_size = 200000\n").mqtt.broker.max_packet_size_before_connect,
+        broker::broker_config{}.max_packet_size_before_connect);
+    EXPECT_EQ(parse_config("[mqtt.limits]\nmax_packet_size = 4096\nmax_packet_size_before_connect = 100\n")
+                  .mqtt.broker.max_packet_size_before_connect,
+              100U);
+}
+
 TEST(ConfigTest, ListenerDefaultsDependOnType) {
     const config cfg = parse_config(R"(
 [[mqtt.listeners]]
@@ -199,7 +211,8 @@ TEST(ConfigTest, UnknownKeysAnywhereAreErrors) {
     EXPECT_EQ(error_of("[mqtt.limits]\nmax_packet_size = 100\nmax_packet_size_before_connect = 200\n"),
               "mqtt.limits.max_packet_size_before_connect: must not exceed max_packet_size (100)");
     EXPECT_EQ(error_of("[[mqtt.listeners]]\ntls_min_version = \"1.3\"\n"),
-              "mqtt.listeners[0].tls_min_version: only allowed for tls and wss listeners (this one is type \"tcp\")");
+              "mqtt.listeners[0].tls_min_version: only allowed for tls and wss listeners (this one is type "
+              "\"tcp\")");
 }
 
 TEST(ConfigTest, DurationsTakeUnitsOrSeconds) {

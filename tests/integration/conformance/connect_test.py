@@ -22,11 +22,16 @@ def connect_v(version, client_id=b"c", flags=0x02, name=b"MQTT", level=None, pro
 
 
 class FirstPacketTest(ConformanceCase):
+    def broker_options(self):
+        # A long connect timeout, so a close within 5 s shows the broker acted on the packet
+        # type (B1.3: no allocation beyond the header) rather than on the timeout.
+        return {"limits": {"connect_timeout": 60}}
+
     def check_first_packet_not_connect(self, version, data):
         """[MQTT-3.1.0-1]: the first packet from the client must be CONNECT; otherwise close."""
         raw = self.raw()
         raw.try_send(data)
-        raw.expect_closed()
+        raw.expect_closed(timeout=5)
 
     def test_mqtt_3_1_0_1_publish_first_closes(self):
         self.check_first_packet_not_connect(4, w.publish("t", b"x"))
@@ -169,17 +174,37 @@ class ConnectFieldsTest(ConformanceCase):
         raw.connect("abcdefghijABCDEFGHIJ012", version=4)
 
     def check_client_id_too_long(self, version):
-        """B1.17: a client identifier over the configured maximum (256) -> v5 CONNACK 0x85
-        (Client Identifier not valid), 3.1.1 CONNACK 0x02 (identifier rejected)."""
+        """B1.17: a client identifier over max_client_id_length (256) -> v5 CONNACK 0x85 (Client
+        Identifier not valid), 3.1.1 CONNACK 0x02 (identifier rejected), then the close."""
         raw = self.raw()
-        raw.send(connect_v(version, client_id=b"x" * 65535))
+        raw.send(connect_v(version, client_id=b"x" * 300))
         self.assert_connect_refused(raw, version, [0x85], v3_code=0x02)
 
-    def test_client_id_of_65535_bytes_v311(self):
+    def test_client_id_over_the_maximum_v311(self):
         self.check_client_id_too_long(4)
 
-    def test_client_id_of_65535_bytes_v5(self):
+    def test_client_id_over_the_maximum_v5(self):
         self.check_client_id_too_long(5)
+
+    def check_client_id_65535(self, version):
+        """B1.17: a 65,535-byte client identifier also exceeds the 64 KiB pre-CONNECT packet limit:
+        v5 CONNACK 0x85 or 0x95 (Packet too large), 3.1.1 CONNACK 0x02 or the close."""
+        raw = self.raw()
+        raw.send(connect_v(version, client_id=b"x" * 65535))
+        p = raw.read_packet()
+        if version == 5:
+            self.assertIsNotNone(p, "closed without CONNACK (MQTT 5 wants the reason code)")
+            self.assertEqual(p.type, w.CONNACK, repr(p))
+            self.assertIn(p.body[1], (0x85, 0x95))
+        elif p is not None:
+            self.assertEqual((p.type, p.body[1]), (w.CONNACK, 0x02), repr(p))
+        raw.expect_closed()
+
+    def test_client_id_of_65535_bytes_v311(self):
+        self.check_client_id_65535(4)
+
+    def test_client_id_of_65535_bytes_v5(self):
+        self.check_client_id_65535(5)
 
 
 class Utf8Test(ConformanceCase):

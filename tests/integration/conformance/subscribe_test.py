@@ -77,12 +77,21 @@ class SubscribeMalformedTest(ConformanceCase):
 
 class TopicFilterTest(ConformanceCase):
     def check_invalid_filter(self, version, topic_filter):
-        """[MQTT-4.7.1-1]/[MQTT-4.7.1-2] and [MQTT-4.8.2-1]/[MQTT-4.8.2-2]: an invalid filter gets
-        SUBACK 0x8F (v5) / 0x80 (3.1.1) for that filter; the connection stays usable."""
+        """[MQTT-4.7.1-1]/[MQTT-4.7.1-2] (wildcards) and [MQTT-4.8.2-1]/[MQTT-4.8.2-2] (share
+        names): the filter must not be accepted. The texts allow either a per-filter refusal
+        (SUBACK 0x8F in v5, 0x80 in 3.1.1, the connection stays usable) or treating the packet as
+        malformed / a protocol error (v5 DISCONNECT 0x81/0x82, 3.1.1 close [MQTT-4.8.0-1])."""
         raw = self.connected(version)
         raw.send(w.subscribe(5, [(topic_filter, 1), ("valid/+", 1)], version=version))
         p = raw.read_packet()
-        self.assertIsNotNone(p, "closed instead of answering SUBACK")
+        if p is None:
+            self.assertEqual(version, 4, "a v5 server must send DISCONNECT with a reason code before closing")
+            return
+        if p.type == w.DISCONNECT:
+            self.assertEqual(version, 5, "DISCONNECT sent to a 3.1.1 client")
+            self.assertIn(p.body[0], (MALFORMED, PROTOCOL_ERROR), repr(p))
+            raw.expect_closed()
+            return
         self.assertEqual(p.type, w.SUBACK, repr(p))
         self.assertEqual(p.body[:2], b"\x00\x05")
         codes = p.body[2:] if version == 4 else p.body[2 + 1 + p.body[2]:]

@@ -151,3 +151,84 @@ TEST(edge, many_connections_close_without_leaking_sessions) {
 
 }  // namespace
 }  // namespace tollgate::broker::test
+
+namespace tollgate::broker::test {
+namespace {
+
+TEST(edge, qos0_fan_out_sends_identical_bytes_to_every_subscriber) {
+    broker_fixture f;
+    f.start();
+    auto& a = f.client(1);
+    a.connect("a");
+    a.subscribe("t");
+    auto& b = f.client(1);
+    b.connect("b");
+    b.subscribe("t");
+    const auto a_before = a.transport->out.size();
+    const auto b_before = b.transport->out.size();
+    auto& p = f.client(0);
+    p.connect("p");
+    p.publish("t", "shared payload");
+    const std::vector<std::uint8_t> a_bytes(a.transport->out.begin() + static_cast<std::ptrdiff_t>(a_before),
+                                            a.transport->out.end());
+    const std::vector<std::uint8_t> b_bytes(b.transport->out.begin() + static_cast<std::ptrdiff_t>(b_before),
+                                            b.transport->out.end());
+    EXPECT_FALSE(a_bytes.empty());
+    EXPECT_EQ(a_bytes, b_bytes);
+    EXPECT_EQ(a.publishes().size(), 1U);
+}
+
+TEST(edge, empty_client_id_refused_when_assignment_is_off_B1_16) {
+    broker_fixture f;
+    f.config.assign_client_ids = false;
+    f.start();
+    auto& c = f.client(0);
+    EXPECT_EQ(c.connect("").reason_code, reason_code::client_identifier_not_valid);
+}
+
+TEST(edge, too_many_user_properties_in_connect_B1_20) {
+    broker_fixture f;
+    f.start();
+    auto& c = f.client(0);
+    auto conn = c.make_connect("c");
+    for (int i = 0; i < 100; ++i) {
+        conn.properties.user_properties.emplace_back("k", "v");
+    }
+    c.send(conn);
+    auto ack = c.expect<mqtt::connack>();
+    EXPECT_NE(ack.reason_code, reason_code::success);
+    EXPECT_TRUE(c.closed());
+}
+
+TEST(edge, subscribe_unsubscribe_churn_of_shared_and_plain_leaves_nothing_B2_40) {
+    broker_fixture f;
+    f.start();
+    auto& c = f.client(0);
+    c.connect("c");
+    for (int i = 0; i < 50; ++i) {
+        c.subscribe("$share/g/t");
+        c.subscribe("t");
+        mqtt::unsubscribe u;
+        u.packet_id = 9;
+        u.filters = {i % 2 == 0 ? "t" : "$share/g/t", "$share/g/t", "t"};
+        c.send(u);
+        c.expect<mqtt::unsuback>();
+    }
+    auto& p = f.client(1);
+    p.connect("p");
+    p.publish("t", "x");
+    EXPECT_TRUE(c.publishes().empty());
+}
+
+TEST(edge, disconnect_with_trailing_garbage_is_malformed_B2_47) {
+    broker_fixture f;
+    f.start();
+    auto& c = f.client(0);
+    c.connect("c");
+    c.send_raw({0xE0, 0x03, 0x00, 0x00, 0xFF});
+    const auto d = c.expect<mqtt::disconnect>();
+    EXPECT_EQ(d.reason_code, reason_code::malformed_packet);
+}
+
+}  // namespace
+}  // namespace tollgate::broker::test
