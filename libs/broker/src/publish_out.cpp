@@ -96,17 +96,40 @@ bool mqtt_connection::send_publish(const outbound_message& out, std::uint16_t pa
             }
         }
     }
-    if (mqtt::encoded_size(p, version_) > client_max_packet_size_) {
+    const bool plain = p.qos == 0 && !p.properties.topic_alias &&
+                       p.properties.subscription_identifiers.empty() && !p.properties.message_expiry_interval;
+    auto& cache = w_.qos0_headers;
+    const std::size_t v = is_v5() ? 1 : 0;
+    const std::size_t r = p.retain ? 1 : 0;
+    if (plain && cache.msg != out.msg) {
+        cache = worker::header_cache{};
+        cache.msg = out.msg;
+    }
+    std::size_t size = plain ? cache.size[v][r] : 0;
+    if (size == 0) {
+        size = mqtt::encoded_size(p, version_);
+    }
+    if (size > client_max_packet_size_) {
         b_.counters.dropped_too_large.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
     if (new_alias) {
         aliases_out_.emplace(m.topic, *p.properties.topic_alias);
     }
-    // Zero-copy fan-out: this subscriber's header, then the payload buffer every subscriber shares.
-    std::vector<std::uint8_t> header;
-    mqtt::encode_publish_header(p, version_, header);
-    send_bytes(common::shared_bytes(std::move(header)));
+    // Zero-copy fan-out: this subscriber's header (shared too when it is the same for every
+    // subscriber), then the payload buffer every subscriber shares.
+    if (plain && cache.size[v][r] != 0) {
+        send_bytes(cache.header[v][r]);
+    } else {
+        std::vector<std::uint8_t> header;
+        mqtt::encode_publish_header(p, version_, header);
+        common::shared_bytes bytes(std::move(header));
+        if (plain) {
+            cache.header[v][r] = bytes;
+            cache.size[v][r] = size;
+        }
+        send_bytes(std::move(bytes));
+    }
     if (!m.payload.empty()) {
         send_bytes(m.payload);
     }

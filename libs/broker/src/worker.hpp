@@ -98,6 +98,15 @@ class worker {
     /// Queues a message in a session present on this worker (no reservation change).
     void enqueue(session& s, outbound_message out);
 
+    /// The encoded header of the last message sent at QoS 0 without alias, subscription identifier
+    /// or expiry: identical for every such subscriber of one protocol version, so a fan-out encodes
+    /// it once per (version, retain flag) and every subscriber shares the bytes.
+    struct header_cache {
+        std::shared_ptr<const message> msg;
+        common::shared_bytes header[2][2];  ///< [v5][retain]
+        std::size_t size[2][2] = {};        ///< encoded size of the whole packet, 0 = not yet
+    } qos0_headers;
+
     std::vector<delivery_target> match_scratch;
     std::vector<std::vector<routed>> batch_scratch;
 };
