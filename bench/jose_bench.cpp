@@ -5,9 +5,11 @@
 #include <string>
 
 #include <benchmark/benchmark.h>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <tollgate/common/clock.hpp>
+#include <tollgate/jose/base64url.hpp>
 #include <tollgate/jose/jwt.hpp>
 
 namespace {
@@ -100,8 +102,29 @@ void hs256_signature_only(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 
+/// Calibration: Boost.JSON's own parser on the same claims text, and our strict parser (limits,
+/// duplicate detection) on it.
+void claims_json(benchmark::State& state, bool strict) {
+    const fixture& f = fixture_for(jose::algorithm::hs256);
+    auto parsed = jose::parse_compact(f.token);
+    const std::string claims = *jose::base64url_decode_string(parsed->payload_b64());
+    for (auto _ : state) {
+        if (strict) {
+            auto o = jose::parse_json_object(claims);
+            benchmark::DoNotOptimize(o);
+        } else {
+            boost::system::error_code ec;
+            auto v = boost::json::parse(claims, ec);
+            benchmark::DoNotOptimize(v);
+        }
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(claims_json, boost_json_parse, false);
+BENCHMARK_CAPTURE(claims_json, strict_parse, true);
 BENCHMARK(hs256_signature_only);
 BENCHMARK_CAPTURE(verify_benchmark, RS256, jose::algorithm::rs256);
 BENCHMARK_CAPTURE(verify_benchmark, PS256, jose::algorithm::ps256);

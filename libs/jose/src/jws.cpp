@@ -137,17 +137,21 @@ result<parsed_jws> parse_compact(std::string_view token, const token_limits& lim
     if (!base64url_decode_append(parts[0], header_json)) {
         return errc::bad_base64;
     }
-    parsed_jws out;
     auto sig = base64url_decode(parts[2]);
     if (!sig) {
         return sig.error();
     }
-    out.signature = std::move(*sig);
     auto header = parse_json_object(header_json, limits.header_json, std::move(storage));
     if (!header) {
         return header.error();
     }
-    out.header = std::move(*header);
+    // Move-construct (not assign) so the header keeps its memory resource instead of being copied.
+    parsed_jws out{.header = std::move(*header),
+                   .alg = {},
+                   .kid = {},
+                   .typ = {},
+                   .signature = std::move(*sig),
+                   .token = {}};
     if (auto ec = check_header(out.header, out)) {
         return ec;
     }

@@ -14,11 +14,45 @@ namespace bj = boost::json;
 
 constexpr std::int64_t max_numeric_date = std::int64_t{1} << 53;
 
-/// A NumericDate: a non-negative integer <= 2^53 (an integral double is accepted, a fraction not).
-std::error_code numeric_date(const bj::object& claims, std::string_view name,
-                             std::optional<std::int64_t>& out) {
+/// The registered claims we interpret, found in one pass over the claims object.
+struct registered {
+    const bj::value* iss = nullptr;
+    const bj::value* aud = nullptr;
+    const bj::value* exp = nullptr;
+    const bj::value* nbf = nullptr;
+    const bj::value* iat = nullptr;
+    const bj::value* scope = nullptr;
+    bool strings_ok = true;  ///< sub, jti, client_id (and iss) are strings when present
+};
+
+registered scan(const bj::object& claims) noexcept {
+    registered r;
+    for (const auto& member : claims) {
+        const std::string_view name(member.key());
+        const bj::value* v = &member.value();
+        if (name == "iss") {
+            r.iss = v;
+            r.strings_ok = r.strings_ok && v->is_string();
+        } else if (name == "aud") {
+            r.aud = v;
+        } else if (name == "exp") {
+            r.exp = v;
+        } else if (name == "nbf") {
+            r.nbf = v;
+        } else if (name == "iat") {
+            r.iat = v;
+        } else if (name == "scope") {
+            r.scope = v;
+        } else if (name == "sub" || name == "jti" || name == "client_id") {
+            r.strings_ok = r.strings_ok && v->is_string();
+        }
+    }
+    return r;
+}
+
+/// A NumericDate from a value (nullptr: absent).
+std::error_code numeric_date(const bj::value* v, std::optional<std::int64_t>& out) {
     out.reset();
-    const bj::value* v = claims.if_contains(name);
     if (v == nullptr) {
         return {};
     }
@@ -52,23 +86,22 @@ bool is_string_array(const bj::value& v) {
            std::all_of(a->begin(), a->end(), [](const bj::value& e) { return e.is_string(); });
 }
 
+/// NumericDate claim by name (for the accessors of verified_token).
+std::error_code numeric_date(const bj::object& claims, std::string_view name,
+                             std::optional<std::int64_t>& out) {
+    return numeric_date(claims.if_contains(name), out);
+}
+
 /// Types of the registered claims we interpret, whatever the policy says.
-std::error_code check_types(const bj::object& claims) {
-    for (std::string_view name : {"iss", "sub", "jti", "client_id"}) {
-        const bj::value* v = claims.if_contains(name);
-        if (v != nullptr && !v->is_string()) {
-            return errc::bad_claim_type;
-        }
+std::error_code check_types(const registered& r) {
+    if (!r.strings_ok) {
+        return errc::bad_claim_type;
     }
-    if (const bj::value* aud = claims.if_contains("aud")) {
-        if (!aud->is_string() && !is_string_array(*aud)) {
-            return errc::bad_claim_type;
-        }
+    if (r.aud != nullptr && !r.aud->is_string() && !is_string_array(*r.aud)) {
+        return errc::bad_claim_type;
     }
-    if (const bj::value* scope = claims.if_contains("scope")) {
-        if (!scope->is_string() && !is_string_array(*scope)) {
-            return errc::bad_claim_type;
-        }
+    if (r.scope != nullptr && !r.scope->is_string() && !is_string_array(*r.scope)) {
+        return errc::bad_claim_type;
     }
     return {};
 }
@@ -77,8 +110,7 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
     return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-std::error_code check_audience(const bj::object& claims, const std::vector<std::string>& audiences) {
-    const bj::value* aud = claims.if_contains("aud");
+std::error_code check_audience(const bj::value* aud, const std::vector<std::string>& audiences) {
     if (audiences.empty()) {
         return {};
     }
@@ -219,14 +251,15 @@ verifier::verifier(key_set keys, validation_policy policy, const common::clock& 
     : verifier(std::make_shared<const key_set>(std::move(keys)), std::move(policy), clock) {}
 
 std::error_code verifier::check_claims(const boost::json::object& claims) const {
-    if (auto ec = check_types(claims)) {
+    const registered r = scan(claims);
+    if (auto ec = check_types(r)) {
         return ec;
     }
     std::optional<std::int64_t> exp;
     std::optional<std::int64_t> nbf;
     std::optional<std::int64_t> iat;
-    for (auto [name, slot] : {std::pair{"exp", &exp}, std::pair{"nbf", &nbf}, std::pair{"iat", &iat}}) {
-        if (auto ec = numeric_date(claims, name, *slot)) {
+    for (auto [value, slot] : {std::pair{r.exp, &exp}, std::pair{r.nbf, &nbf}, std::pair{r.iat, &iat}}) {
+        if (auto ec = numeric_date(value, *slot)) {
             return ec;
         }
     }
@@ -254,15 +287,14 @@ std::error_code verifier::check_claims(const boost::json::object& claims) const 
         }
     }
     if (!policy_.issuers.empty()) {
-        const bj::value* iss = claims.if_contains("iss");
-        if (iss == nullptr) {
+        if (r.iss == nullptr) {
             return errc::missing_claim;
         }
-        if (!contains(policy_.issuers, iss->get_string())) {
+        if (!contains(policy_.issuers, r.iss->get_string())) {
             return errc::bad_issuer;
         }
     }
-    if (auto ec = check_audience(claims, policy_.audiences)) {
+    if (auto ec = check_audience(r.aud, policy_.audiences)) {
         return ec;
     }
     for (const auto& name : policy_.required_claims) {
