@@ -18,7 +18,10 @@ function(tollgate_unit_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   tollgate_warnings(${name})
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES LABELS "unit;${ARG_LABELS}")
+  # gtest_discover_tests flattens list-valued PROPERTIES: escape the separators of the label list.
+  set(labels unit ${ARG_LABELS})
+  string(REPLACE ";" "\\;" labels "${labels}")
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES LABELS "${labels}")
 endfunction()
 
 # tollgate_fuzz_target(<name> SOURCES ... DEPS ... CORPUS dir): a libFuzzer executable, plus a short
