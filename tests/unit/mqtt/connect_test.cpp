@@ -40,7 +40,7 @@ reason_code connect_error(const bytes& data) {
     return reason_code::success;
 }
 
-TEST(connect, V311SpecExampleWithWillUserAndPassword) {
+TEST(mqtt_connect, V311SpecExampleWithWillUserAndPassword) {
     // §3.1.2.10 example flags 0xCE: user name, password, will QoS 1, will flag, clean session.
     const bytes data = connect_packet(
         cat(header(4, 0xCE), {0, 3, 'c', 'i', 'd', 0, 2, 'w', 't', 0, 2, 'w', 'm', 0, 1, 'u', 0, 1, 'p'}));
@@ -61,7 +61,7 @@ TEST(connect, V311SpecExampleWithWillUserAndPassword) {
     EXPECT_EQ(encode_bytes(c, v311), data);
 }
 
-TEST(connect, V5SpecExampleWithSessionExpiry) {
+TEST(mqtt_connect, V5SpecExampleWithSessionExpiry) {
     // §3.1.2.11 example: flags 0xC2, keep alive 10, properties length 5, Session Expiry Interval 10.
     const bytes data = connect_packet(
         {0, 4, 'M', 'Q', 'T', 'T', 5, 0xC2, 0, 10, 5, 0x11, 0, 0, 0, 10, 0, 1, 'c', 0, 1, 'u', 0, 1, 'p'});
@@ -74,14 +74,14 @@ TEST(connect, V5SpecExampleWithSessionExpiry) {
     EXPECT_EQ(encode_bytes(c, v5), data);
 }
 
-TEST(connect, ReservedFlagIsMalformed_MQTT_3_1_2_3) {
+TEST(mqtt_connect, ReservedFlagIsMalformed_MQTT_3_1_2_3) {
     EXPECT_EQ(connect_error(connect_packet(cat(header(4, 0x03), {0, 1, 'c'}))),
               reason_code::malformed_packet);
     EXPECT_EQ(connect_error(connect_packet(cat(header(5, 0x03), {0, 0, 1, 'c'}))),
               reason_code::malformed_packet);
 }
 
-TEST(connect, WillFlagConsistency_MQTT_3_1_2_11_to_15) {
+TEST(mqtt_connect, WillFlagConsistency_MQTT_3_1_2_11_to_15) {
     for (const std::uint8_t level : {4, 5}) {
         const bytes props = level == 5 ? bytes{0} : bytes{};
         const bytes tail = cat(props, {0, 1, 'c'});
@@ -106,7 +106,7 @@ TEST(connect, WillFlagConsistency_MQTT_3_1_2_11_to_15) {
     }
 }
 
-TEST(connect, PasswordWithoutUserName_MQTT_3_1_2_22) {
+TEST(mqtt_connect, PasswordWithoutUserName_MQTT_3_1_2_22) {
     const bytes v311_data = connect_packet(cat(header(4, 0x42), {0, 1, 'c', 0, 2, 'p', 'w'}));
     EXPECT_EQ(connect_error(v311_data), reason_code::malformed_packet);
     // Allowed in 5.0 (§3.1.2.9).
@@ -116,7 +116,7 @@ TEST(connect, PasswordWithoutUserName_MQTT_3_1_2_22) {
     EXPECT_EQ(std::get<connect>(ok).password->as_string_view(), "pw");
 }
 
-TEST(connect, ProtocolNameAndLevel_MQTT_3_1_2_1_and_2) {
+TEST(mqtt_connect, ProtocolNameAndLevel_MQTT_3_1_2_1_and_2) {
     auto named = [](std::string_view name, std::uint8_t level) {
         bytes body{0, static_cast<std::uint8_t>(name.size())};
         body.insert(body.end(), name.begin(), name.end());
@@ -133,7 +133,7 @@ TEST(connect, ProtocolNameAndLevel_MQTT_3_1_2_1_and_2) {
     EXPECT_EQ(connect_error(named("", 4)), reason_code::malformed_packet);
 }
 
-TEST(connect, FieldsPastTheRemainingLengthAreMalformed) {
+TEST(mqtt_connect, FieldsPastTheRemainingLengthAreMalformed) {
     // The "NanoMQ CWE-119" packet: flags claim user name and password but the remaining length is 7.
     EXPECT_EQ(connect_error(bytes{0x10, 0x07, 0, 4, 'M', 'Q', 'T', 'T', 4}), reason_code::malformed_packet);
     EXPECT_EQ(connect_error(connect_packet(header(4, 0xC2))), reason_code::malformed_packet);
@@ -143,14 +143,14 @@ TEST(connect, FieldsPastTheRemainingLengthAreMalformed) {
               reason_code::malformed_packet);
 }
 
-TEST(connect, TrailingBytesAreMalformed) {
+TEST(mqtt_connect, TrailingBytesAreMalformed) {
     EXPECT_EQ(connect_error(connect_packet(cat(header(4, 0x02), {0, 1, 'c', 0}))),
               reason_code::malformed_packet);
     EXPECT_EQ(connect_error(connect_packet(cat(header(5, 0x02), {0, 0, 1, 'c', 0}))),
               reason_code::malformed_packet);
 }
 
-TEST(connect, InvalidUtf8InStrings_MQTT_1_5_4_1_and_2) {
+TEST(mqtt_connect, InvalidUtf8InStrings_MQTT_1_5_4_1_and_2) {
     const bytes bad_strings[] = {{0, 2, 'a', 0x00}, {0, 3, 0xED, 0xA0, 0x80}, {0, 2, 0xC0, 0x80}};
     for (const bytes& bad : bad_strings) {
         // client identifier
@@ -165,7 +165,7 @@ TEST(connect, InvalidUtf8InStrings_MQTT_1_5_4_1_and_2) {
     }
 }
 
-TEST(connect, EmptyClientIdWithPersistentSessionIn311_MQTT_3_1_3_8) {
+TEST(mqtt_connect, EmptyClientIdWithPersistentSessionIn311_MQTT_3_1_3_8) {
     EXPECT_EQ(connect_error(connect_packet(cat(header(4, 0x00), {0, 0}))),
               reason_code::client_identifier_not_valid);
     EXPECT_TRUE(std::holds_alternative<connect>(decode_c(connect_packet(cat(header(4, 0x02), {0, 0})))));
@@ -173,20 +173,20 @@ TEST(connect, EmptyClientIdWithPersistentSessionIn311_MQTT_3_1_3_8) {
     EXPECT_TRUE(std::holds_alternative<connect>(decode_c(connect_packet(cat(header(5, 0x00), {0, 0, 0})))));
 }
 
-TEST(connect, WillTopicMustBeATopicName) {
+TEST(mqtt_connect, WillTopicMustBeATopicName) {
     EXPECT_EQ(connect_error(connect_packet(cat(header(4, 0x06), {0, 1, 'c', 0, 3, 'a', '/', '#', 0, 0}))),
               reason_code::topic_name_invalid);
     EXPECT_EQ(connect_error(connect_packet(cat(header(4, 0x06), {0, 1, 'c', 0, 0, 0, 0}))),
               reason_code::topic_name_invalid);
 }
 
-TEST(connect, WillPayloadFormatIndicatorIsChecked) {
+TEST(mqtt_connect, WillPayloadFormatIndicatorIsChecked) {
     const bytes data =
         connect_packet(cat(header(5, 0x06), {0, 0, 1, 'c', 2, 0x01, 0x01, 0, 1, 't', 0, 2, 0xED, 0xA0}));
     EXPECT_EQ(connect_error(data), reason_code::payload_format_invalid);
 }
 
-TEST(connect, WillPropertiesAreCheckedAgainstTheWillSet) {
+TEST(mqtt_connect, WillPropertiesAreCheckedAgainstTheWillSet) {
     // Will Delay Interval is a will property, not a CONNECT property (§3.1.2.11 vs §3.1.3.2).
     EXPECT_EQ(connect_error(connect_packet(cat(header(5, 0x02), {5, 0x18, 0, 0, 0, 1, 0, 1, 'c'}))),
               reason_code::malformed_packet);
@@ -200,14 +200,14 @@ TEST(connect, WillPropertiesAreCheckedAgainstTheWillSet) {
               reason_code::malformed_packet);
 }
 
-TEST(connect, FixedHeaderFlagsMustBeZero_MQTT_2_1_3_1) {
+TEST(mqtt_connect, FixedHeaderFlagsMustBeZero_MQTT_2_1_3_1) {
     bytes data = connect_packet(cat(header(4, 0x02), {0, 1, 'c'}));
     data[0] = 0x11;
     EXPECT_EQ(connect_error(data), reason_code::malformed_packet);
     EXPECT_DECODE_ERROR(v311, data, reason_code::malformed_packet);
 }
 
-TEST(connect, DecodeConnectRejectsOtherPacketsAndVersionMismatch) {
+TEST(mqtt_connect, DecodeConnectRejectsOtherPacketsAndVersionMismatch) {
     EXPECT_EQ(connect_error(bytes{0xC0, 0x00}), reason_code::protocol_error);
     const bytes v311_connect = connect_packet(cat(header(4, 0x02), {0, 1, 'c'}));
     EXPECT_DECODE_ERROR(v5, v311_connect, reason_code::protocol_error);
@@ -215,7 +215,7 @@ TEST(connect, DecodeConnectRejectsOtherPacketsAndVersionMismatch) {
     EXPECT_DECODES_AS(connect, v311, v311_connect, c);
 }
 
-TEST(connack, V311) {
+TEST(mqtt_connack, V311) {
     connack c;
     EXPECT_DECODES_AS(connack, v311, (bytes{0x20, 0x02, 0x01, 0x00}), c);
     EXPECT_TRUE(c.session_present);
@@ -239,7 +239,7 @@ TEST(connack, V311) {
     EXPECT_EQ(encode_bytes(connack{false, reason_code::banned, {}}, v311), (bytes{0x20, 0x02, 0x00, 0x05}));
 }
 
-TEST(connack, V5) {
+TEST(mqtt_connack, V5) {
     connack c;
     EXPECT_DECODES_AS(connack, v5, (bytes{0x20, 0x03, 0x00, 0x00, 0x00}), c);
     EXPECT_FALSE(c.session_present);
@@ -258,7 +258,7 @@ TEST(connack, V5) {
                         reason_code::malformed_packet);
 }
 
-TEST(connack, V5EncodesOnlyCodesConnackAllows) {
+TEST(mqtt_connack, V5EncodesOnlyCodesConnackAllows) {
     const bytes wire = encode_bytes(connack{false, reason_code::session_taken_over, {}}, v5);
     EXPECT_EQ(wire, (bytes{0x20, 0x03, 0x00, 0x80, 0x00}));
 }

@@ -8,7 +8,7 @@ namespace {
 constexpr auto v311 = protocol_version::v311;
 constexpr auto v5 = protocol_version::v5;
 
-TEST(ping, BothVersions) {
+TEST(mqtt_ping, BothVersions) {
     for (const auto v : {v311, v5}) {
         pingreq rq;
         EXPECT_DECODES_AS(pingreq, v, (bytes{0xC0, 0x00}), rq);
@@ -21,14 +21,14 @@ TEST(ping, BothVersions) {
     }
 }
 
-TEST(disconnect, V311) {
+TEST(mqtt_disconnect, V311) {
     disconnect d;
     EXPECT_DECODES_AS(disconnect, v311, (bytes{0xE0, 0x00}), d);
     EXPECT_DECODE_ERROR(v311, (bytes{0xE0, 0x01, 0x00}), reason_code::malformed_packet);
     EXPECT_EQ(encode_bytes(disconnect{reason_code::server_shutting_down, {}}, v311), (bytes{0xE0, 0x00}));
 }
 
-TEST(disconnect, V5) {
+TEST(mqtt_disconnect, V5) {
     disconnect d;
     EXPECT_DECODES_AS(disconnect, v5, (bytes{0xE0, 0x00}), d);
     EXPECT_EQ(d.reason_code, reason_code::success);
@@ -48,13 +48,13 @@ TEST(disconnect, V5) {
     EXPECT_EQ(encode_bytes(disconnect{reason_code::server_shutting_down, {}}, v5), (bytes{0xE0, 0x01, 0x8B}));
 }
 
-TEST(auth, ReservedIn311) {
+TEST(mqtt_auth, ReservedIn311) {
     EXPECT_DECODE_ERROR(v311, (bytes{0xF0, 0x00}), reason_code::malformed_packet);
     EXPECT_TRUE(encode_bytes(auth{}, v311).empty());
     EXPECT_EQ(encoded_size(auth{}, v311), 0U);
 }
 
-TEST(auth, V5) {
+TEST(mqtt_auth, V5) {
     auth a;
     EXPECT_DECODES_AS(auth, v5, (bytes{0xF0, 0x00}), a);
     EXPECT_EQ(a.reason_code, reason_code::success);
@@ -75,7 +75,7 @@ TEST(auth, V5) {
     EXPECT_DECODE_ERROR(v5, (bytes{0xF1, 0x00}), reason_code::malformed_packet);
 }
 
-TEST(fixed_header, EveryTypeRejectsWrongFlags_MQTT_2_1_3_1) {
+TEST(mqtt_fixed_header, EveryTypeRejectsWrongFlags_MQTT_2_1_3_1) {
     // A minimal valid body per type; flags other than the required ones must be malformed.
     struct kind {
         std::uint8_t type;
@@ -108,7 +108,7 @@ TEST(fixed_header, EveryTypeRejectsWrongFlags_MQTT_2_1_3_1) {
     }
 }
 
-TEST(fixed_header, ReservedTypeZeroIsMalformed) {
+TEST(mqtt_fixed_header, ReservedTypeZeroIsMalformed) {
     const frame f{0x00, {}, 2};
     for (const auto v : {v311, v5}) {
         auto result = decode(v, f);

@@ -36,7 +36,7 @@ bytes stream_of_samples() {
     return all;
 }
 
-TEST(frame_reader, ManyPacketsInOneFeed) {
+TEST(mqtt_frame_reader, ManyPacketsInOneFeed) {
     const bytes all = stream_of_samples();
     frame_reader r(1U << 20);
     r.feed(all);
@@ -51,7 +51,7 @@ TEST(frame_reader, ManyPacketsInOneFeed) {
     EXPECT_EQ(total, all.size());
 }
 
-TEST(frame_reader, ByteByByteFeedingGivesTheSameFrames) {
+TEST(mqtt_frame_reader, ByteByByteFeedingGivesTheSameFrames) {
     const bytes all = stream_of_samples();
     frame_reader whole(1U << 20);
     whole.feed(all);
@@ -72,7 +72,7 @@ TEST(frame_reader, ByteByByteFeedingGivesTheSameFrames) {
     }
 }
 
-TEST(frame_reader, EmptyFeedAndZeroLengthBody) {
+TEST(mqtt_frame_reader, EmptyFeedAndZeroLengthBody) {
     frame_reader r(16);
     r.feed({});
     EXPECT_TRUE(std::holds_alternative<std::monostate>(r.next()));
@@ -84,7 +84,7 @@ TEST(frame_reader, EmptyFeedAndZeroLengthBody) {
     EXPECT_TRUE(std::get<frame>(n).body.empty());
 }
 
-TEST(frame_reader, RemainingLengthBoundaries) {  // §1.5.5 table
+TEST(mqtt_frame_reader, RemainingLengthBoundaries) {  // §1.5.5 table
     struct boundary {
         bytes length;
         std::size_t value;
@@ -109,7 +109,7 @@ TEST(frame_reader, RemainingLengthBoundaries) {  // §1.5.5 table
     }
 }
 
-TEST(frame_reader, DeclaredLengthCostsNothingUntilBytesArrive) {
+TEST(mqtt_frame_reader, DeclaredLengthCostsNothingUntilBytesArrive) {
     // 268,435,455 declared (the maximum), then ten bytes and silence (CVE-2017-7651, CVE-2023-0809).
     frame_reader r(268435460U);
     r.feed(bytes{0x10, 0xFF, 0xFF, 0xFF, 0x7F, 0, 4, 'M', 'Q', 'T', 'T', 5, 0, 0, 60});
@@ -118,7 +118,7 @@ TEST(frame_reader, DeclaredLengthCostsNothingUntilBytesArrive) {
     EXPECT_LT(r.memory_held(), 1024U);
 }
 
-TEST(frame_reader, GrowthFollowsArrivingBytesNotTheDeclaredLength) {
+TEST(mqtt_frame_reader, GrowthFollowsArrivingBytesNotTheDeclaredLength) {
     frame_reader r(268435460U);
     r.feed(bytes{0x30, 0x80, 0x80, 0x80, 0x40});  // 128 MiB declared
     const bytes chunk(1000, 0x41);
@@ -129,7 +129,7 @@ TEST(frame_reader, GrowthFollowsArrivingBytesNotTheDeclaredLength) {
     EXPECT_LE(r.memory_held(), 2U * 100000U + 64U);
 }
 
-TEST(frame_reader, OversizedPacketIsRejectedAsSoonAsTheHeaderIsComplete) {
+TEST(mqtt_frame_reader, OversizedPacketIsRejectedAsSoonAsTheHeaderIsComplete) {
     frame_reader r(100);
     r.feed(bytes{0x30, 0x80});
     EXPECT_TRUE(std::holds_alternative<std::monostate>(r.next()));
@@ -140,7 +140,7 @@ TEST(frame_reader, OversizedPacketIsRejectedAsSoonAsTheHeaderIsComplete) {
     EXPECT_LT(r.memory_held(), 64U);
 }
 
-TEST(frame_reader, MaximumCountsTheWholePacket) {
+TEST(mqtt_frame_reader, MaximumCountsTheWholePacket) {
     frame_reader exact(10);  // 1 + 1 + 8 = 10
     bytes ten{0x30, 0x08, 0, 1, 'a', 'x', 'x', 'x', 'x', 'x'};
     exact.feed(ten);
@@ -149,7 +149,7 @@ TEST(frame_reader, MaximumCountsTheWholePacket) {
     EXPECT_EQ(error_after(over, ten).code, reason_code::packet_too_large);
 }
 
-TEST(frame_reader, LoweredMaximumAppliesToTheNextPacket) {
+TEST(mqtt_frame_reader, LoweredMaximumAppliesToTheNextPacket) {
     frame_reader r(1000);
     r.feed(bytes{0xC0, 0x00});
     r.set_max_packet_size(3);
@@ -158,25 +158,25 @@ TEST(frame_reader, LoweredMaximumAppliesToTheNextPacket) {
     EXPECT_EQ(error_after(r, bytes{0x30, 0x05}).code, reason_code::packet_too_large);
 }
 
-TEST(frame_reader, FiveByteRemainingLengthIsMalformed) {
+TEST(mqtt_frame_reader, FiveByteRemainingLengthIsMalformed) {
     frame_reader r(268435460U);
     const decode_error e = error_after(r, bytes{0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F});
     EXPECT_EQ(e.code, reason_code::malformed_packet);
 }
 
-TEST(frame_reader, NonMinimalRemainingLengthIsMalformed_MQTT_1_5_5_1) {
+TEST(mqtt_frame_reader, NonMinimalRemainingLengthIsMalformed_MQTT_1_5_5_1) {
     frame_reader a(1000);
     EXPECT_EQ(error_after(a, bytes{0x10, 0x80, 0x00}).code, reason_code::malformed_packet);
     frame_reader b(1000);
     EXPECT_EQ(error_after(b, bytes{0x30, 0x81, 0x80, 0x00}).code, reason_code::malformed_packet);
 }
 
-TEST(frame_reader, ReservedPacketTypeZeroIsMalformed) {
+TEST(mqtt_frame_reader, ReservedPacketTypeZeroIsMalformed) {
     frame_reader r(1000);
     EXPECT_EQ(error_after(r, bytes{0x00, 0x00}).code, reason_code::malformed_packet);
 }
 
-TEST(frame_reader, FramesBeforeAnErrorAreDeliveredFirst) {
+TEST(mqtt_frame_reader, FramesBeforeAnErrorAreDeliveredFirst) {
     frame_reader r(1000);
     r.feed(bytes{0xC0, 0x00, 0xD0, 0x00, 0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0xC0, 0x00});
     EXPECT_EQ(std::get<frame>(r.next()).type(), packet_type::pingreq);
@@ -185,7 +185,7 @@ TEST(frame_reader, FramesBeforeAnErrorAreDeliveredFirst) {
     EXPECT_EQ(std::get<decode_error>(r.next()).code, reason_code::malformed_packet);
 }
 
-TEST(frame_reader, FrameBodyIsOneBufferThatOutlivesTheReader) {
+TEST(mqtt_frame_reader, FrameBodyIsOneBufferThatOutlivesTheReader) {
     common::shared_bytes body;
     {
         frame_reader r(1000);

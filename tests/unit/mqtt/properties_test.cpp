@@ -149,7 +149,7 @@ bytes one_property(const property_case& c) {
     return cat(out, c.value);
 }
 
-TEST(properties, EachPropertyIsAcceptedExactlyWhereTheSpecAllowsIt) {  // §2.2.2.2
+TEST(mqtt_properties, EachPropertyIsAcceptedExactlyWhereTheSpecAllowsIt) {  // §2.2.2.2
     for (const auto& c : property_cases()) {
         for (const where w : all_places) {
             const bool allowed = std::find(c.allowed.begin(), c.allowed.end(), w) != c.allowed.end();
@@ -167,7 +167,7 @@ TEST(properties, EachPropertyIsAcceptedExactlyWhereTheSpecAllowsIt) {  // §2.2.
     }
 }
 
-TEST(properties, DuplicatesAreProtocolErrors) {
+TEST(mqtt_properties, DuplicatesAreProtocolErrors) {
     for (const auto& c : property_cases()) {
         const where w = c.allowed.front();
         bytes twice = one_property(c);
@@ -185,7 +185,7 @@ TEST(properties, DuplicatesAreProtocolErrors) {
     EXPECT_DECODE_ERROR(v5, packet_with(where::subscribe, {0x0B, 1, 0x0B, 2}), reason_code::protocol_error);
 }
 
-TEST(properties, ValueRules) {
+TEST(mqtt_properties, ValueRules) {
     struct bad {
         where w;
         bytes props;
@@ -214,7 +214,7 @@ TEST(properties, ValueRules) {
     }
 }
 
-TEST(properties, MalformedEncodings) {
+TEST(mqtt_properties, MalformedEncodings) {
     const std::pair<where, bytes> cases[] = {
         {where::connect, {0x00}},                                // identifier 0
         {where::connect, {0x04, 0}},                             // unassigned identifier
@@ -250,7 +250,7 @@ bytes user_properties(std::size_t count, std::size_t value_size) {
     return out;
 }
 
-TEST(properties, UserPropertyLimits) {
+TEST(mqtt_properties, UserPropertyLimits) {
     // Default: 32 per list and 8 KiB of keys and values (CVE-2021-41039).
     EXPECT_TRUE(std::holds_alternative<packet>(
         decode_bytes(v5, packet_with(where::connect, user_properties(32, 1)))));
@@ -275,7 +275,7 @@ TEST(properties, UserPropertyLimits) {
         decode_bytes(v5, packet_with(where::connect, user_properties(1001, 2)), more)));
 }
 
-TEST(properties, UserPropertiesKeepOrderAndDuplicates) {
+TEST(mqtt_properties, UserPropertiesKeepOrderAndDuplicates) {
     publish p;
     EXPECT_DECODES_AS(publish, v5,
                       packet_with(where::publish, {0x26, 0, 1,   'b',  0, 1, '1', 0x26, 0, 1,  'a',
@@ -284,7 +284,7 @@ TEST(properties, UserPropertiesKeepOrderAndDuplicates) {
     EXPECT_EQ(p.properties.user_properties, (std::vector<user_property>{{"b", "1"}, {"a", "2"}, {"b", "3"}}));
 }
 
-TEST(properties, EncodedInIdentifierOrder) {
+TEST(mqtt_properties, EncodedInIdentifierOrder) {
     properties props;
     props.reason_string = "r";
     props.session_expiry_interval = 1;

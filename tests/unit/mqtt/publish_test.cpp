@@ -13,7 +13,7 @@ bytes with_length(std::uint8_t first, const bytes& body) {
     return out;
 }
 
-TEST(publish, V311QoS0) {
+TEST(mqtt_publish, V311QoS0) {
     publish p;
     EXPECT_DECODES_AS(publish, v311, with_length(0x31, {0, 3, 'a', '/', 'b', 'h', 'e', 'l', 'l', 'o'}), p);
     EXPECT_EQ(p.topic, "a/b");
@@ -23,7 +23,7 @@ TEST(publish, V311QoS0) {
     EXPECT_FALSE(p.dup);
 }
 
-TEST(publish, V5QoS1WithProperties) {
+TEST(mqtt_publish, V5QoS1WithProperties) {
     publish p;
     // topic "a", packet id 10, properties: message expiry 60, then payload "x"
     EXPECT_DECODES_AS(publish, v5, with_length(0x3A, {0, 1, 'a', 0, 10, 5, 0x02, 0, 0, 0, 60, 'x'}), p);
@@ -34,24 +34,24 @@ TEST(publish, V5QoS1WithProperties) {
     EXPECT_EQ(p.payload.as_string_view(), "x");
 }
 
-TEST(publish, QoS3IsMalformed_MQTT_3_3_1_4) {
+TEST(mqtt_publish, QoS3IsMalformed_MQTT_3_3_1_4) {
     for (const auto v : {v311, v5}) {
         EXPECT_DECODE_ERROR(v, with_length(0x36, {0, 1, 'a', 0, 1, 0}), reason_code::malformed_packet);
     }
 }
 
-TEST(publish, DupOnQoS0IsMalformed_MQTT_3_3_1_2) {
+TEST(mqtt_publish, DupOnQoS0IsMalformed_MQTT_3_3_1_2) {
     for (const auto v : {v311, v5}) {
         EXPECT_DECODE_ERROR(v, with_length(0x38, {0, 1, 'a', 0}), reason_code::malformed_packet);
     }
 }
 
-TEST(publish, PacketIdentifierZero_MQTT_2_2_1_3) {
+TEST(mqtt_publish, PacketIdentifierZero_MQTT_2_2_1_3) {
     EXPECT_DECODE_ERROR(v311, with_length(0x32, {0, 1, 'a', 0, 0}), reason_code::protocol_error);
     EXPECT_DECODE_ERROR(v5, with_length(0x34, {0, 1, 'a', 0, 0, 0}), reason_code::protocol_error);
 }
 
-TEST(publish, WildcardsInTopicName_MQTT_3_3_2_2) {
+TEST(mqtt_publish, WildcardsInTopicName_MQTT_3_3_2_2) {
     for (const auto v : {v311, v5}) {
         const bytes props = v == v5 ? bytes{0} : bytes{};
         bytes plus{0, 3, 'a', '/', '+'};
@@ -63,7 +63,7 @@ TEST(publish, WildcardsInTopicName_MQTT_3_3_2_2) {
     }
 }
 
-TEST(publish, EmptyTopicName) {
+TEST(mqtt_publish, EmptyTopicName) {
     // 3.1.1: topic names are at least one character [MQTT-4.7.3-1]
     EXPECT_DECODE_ERROR(v311, with_length(0x30, {0, 0, 'x'}), reason_code::malformed_packet);
     // 5.0: only with a Topic Alias (§3.3.2.1)
@@ -73,11 +73,11 @@ TEST(publish, EmptyTopicName) {
     EXPECT_EQ(p.properties.topic_alias, 7);
 }
 
-TEST(publish, TopicAliasZero_MQTT_3_3_2_8) {
+TEST(mqtt_publish, TopicAliasZero_MQTT_3_3_2_8) {
     EXPECT_DECODE_ERROR(v5, with_length(0x30, {0, 1, 'a', 3, 0x23, 0, 0}), reason_code::topic_alias_invalid);
 }
 
-TEST(publish, TopicLengthPastTheEnd) {
+TEST(mqtt_publish, TopicLengthPastTheEnd) {
     EXPECT_DECODE_ERROR(v311, with_length(0x30, {0, 9, 'a'}), reason_code::malformed_packet);
     EXPECT_DECODE_ERROR(v311, with_length(0x30, {0}), reason_code::malformed_packet);
     EXPECT_DECODE_ERROR(v311, with_length(0x32, {0, 1, 'a', 0}),
@@ -87,12 +87,12 @@ TEST(publish, TopicLengthPastTheEnd) {
     EXPECT_DECODE_ERROR(v5, with_length(0x30, {0, 1, 'a', 4, 0x02, 0}), reason_code::malformed_packet);
 }
 
-TEST(publish, TopicMustBeValidUtf8_MQTT_1_5_4_1) {
+TEST(mqtt_publish, TopicMustBeValidUtf8_MQTT_1_5_4_1) {
     EXPECT_DECODE_ERROR(v311, with_length(0x30, {0, 3, 0xED, 0xA0, 0x80}), reason_code::malformed_packet);
     EXPECT_DECODE_ERROR(v5, with_length(0x30, {0, 2, 'a', 0x00, 0}), reason_code::malformed_packet);
 }
 
-TEST(publish, PayloadFormatIndicator) {
+TEST(mqtt_publish, PayloadFormatIndicator) {
     const bytes bad = with_length(0x30, {0, 1, 'a', 2, 0x01, 0x01, 0xC0, 0x80});
     EXPECT_DECODE_ERROR(v5, bad, reason_code::payload_format_invalid);
     decode_limits lenient;
@@ -103,18 +103,18 @@ TEST(publish, PayloadFormatIndicator) {
     EXPECT_DECODES_AS(publish, v5, with_length(0x30, {0, 1, 'a', 2, 0x01, 0x00, 0xC0, 0x80}), p);
 }
 
-TEST(publish, SeveralSubscriptionIdentifiersAreAllowed) {
+TEST(mqtt_publish, SeveralSubscriptionIdentifiersAreAllowed) {
     publish p;
     EXPECT_DECODES_AS(publish, v5, with_length(0x30, {0, 1, 'a', 5, 0x0B, 0x01, 0x0B, 0x80, 0x01}), p);
     EXPECT_EQ(p.properties.subscription_identifiers, (std::vector<std::uint32_t>{1, 128}));
 }
 
-TEST(publish, ResponseTopicMustBeATopicName) {
+TEST(mqtt_publish, ResponseTopicMustBeATopicName) {
     EXPECT_DECODE_ERROR(v5, with_length(0x30, {0, 1, 'a', 4, 0x08, 0, 1, '#'}), reason_code::protocol_error);
     EXPECT_DECODE_ERROR(v5, with_length(0x30, {0, 1, 'a', 3, 0x08, 0, 0}), reason_code::protocol_error);
 }
 
-TEST(publish, V311IgnoresPropertiesWhenEncoding) {
+TEST(mqtt_publish, V311IgnoresPropertiesWhenEncoding) {
     publish p{"t", common::shared_bytes::copy_of(std::string_view("x")), 0, false, false, 0, {}};
     p.properties.message_expiry_interval = 5;
     EXPECT_EQ(encode_bytes(p, v311), (bytes{0x30, 0x04, 0, 1, 't', 'x'}));
@@ -129,7 +129,7 @@ const ack_kind ack_kinds[] = {{0x40, packet_type::puback},
                               {0x62, packet_type::pubrel},
                               {0x70, packet_type::pubcomp}};
 
-TEST(ack, V311ExactlyTwoBytes) {
+TEST(mqtt_ack, V311ExactlyTwoBytes) {
     for (const auto& k : ack_kinds) {
         auto ok = decode_bytes(v311, {k.first_byte, 0x02, 0x12, 0x34});
         ASSERT_TRUE(std::holds_alternative<packet>(ok)) << to_string(k.type);
@@ -144,7 +144,7 @@ TEST(ack, V311ExactlyTwoBytes) {
     EXPECT_EQ(a.packet_id, 0x1234);
 }
 
-TEST(ack, FixedHeaderFlags_MQTT_2_1_3_1) {
+TEST(mqtt_ack, FixedHeaderFlags_MQTT_2_1_3_1) {
     // PUBREL must be 0110 0010 [MQTT-3.6.1-1]; the others 0000.
     for (const auto v : {v311, v5}) {
         EXPECT_DECODE_ERROR(v, (bytes{0x60, 0x02, 0x00, 0x01}), reason_code::malformed_packet);
@@ -156,7 +156,7 @@ TEST(ack, FixedHeaderFlags_MQTT_2_1_3_1) {
     }
 }
 
-TEST(ack, V5ShortAndLongForms) {  // §3.4.2.1: reason code and property length may be omitted
+TEST(mqtt_ack, V5ShortAndLongForms) {  // §3.4.2.1: reason code and property length may be omitted
     puback a;
     EXPECT_DECODES_AS(puback, v5, (bytes{0x40, 0x02, 0x00, 0x07}), a);
     EXPECT_EQ(a.reason_code, reason_code::success);
@@ -172,7 +172,7 @@ TEST(ack, V5ShortAndLongForms) {  // §3.4.2.1: reason code and property length 
     EXPECT_EQ(encode_bytes(pubrel{7, reason_code::success, {}}, v5), (bytes{0x62, 0x02, 0x00, 0x07}));
 }
 
-TEST(ack, V5ReasonCodeMustBeAllowed) {
+TEST(mqtt_ack, V5ReasonCodeMustBeAllowed) {
     EXPECT_DECODE_ERROR(v5, (bytes{0x40, 0x03, 0x00, 0x01, 0x05}),
                         reason_code::protocol_error);  // not a code
     EXPECT_DECODE_ERROR(v5, (bytes{0x40, 0x03, 0x00, 0x01, 0x92}), reason_code::protocol_error);  // PUBREL's
@@ -186,7 +186,7 @@ TEST(ack, V5ReasonCodeMustBeAllowed) {
               (bytes{0x62, 0x03, 0x00, 0x01, 0x92}));
 }
 
-TEST(ack, V5PropertiesAreChecked) {
+TEST(mqtt_ack, V5PropertiesAreChecked) {
     // topic alias is not allowed in PUBACK
     EXPECT_DECODE_ERROR(v5, (bytes{0x40, 0x07, 0x00, 0x01, 0x00, 0x03, 0x23, 0x00, 0x01}),
                         reason_code::malformed_packet);

@@ -4,7 +4,7 @@
 namespace tollgate::mqtt::test {
 namespace {
 
-TEST(reason_code, EveryCodeHasANameAndIsRecognised) {
+TEST(mqtt_reason_code, EveryCodeHasANameAndIsRecognised) {
     int known = 0;
     for (int b = 0; b < 256; ++b) {
         const auto code = static_cast<reason_code>(b);
@@ -23,7 +23,7 @@ TEST(reason_code, EveryCodeHasANameAndIsRecognised) {
     EXPECT_EQ(to_string(static_cast<packet_type>(0)), "RESERVED");
 }
 
-TEST(reason_code, AllowedSetsFollowThePacketTables) {
+TEST(mqtt_reason_code, AllowedSetsFollowThePacketTables) {
     // §3.2.2.2 CONNACK
     EXPECT_TRUE(is_allowed_reason_code(packet_type::connack, reason_code::bad_authentication_method));
     EXPECT_FALSE(is_allowed_reason_code(packet_type::connack, reason_code::session_taken_over));
@@ -51,7 +51,7 @@ TEST(reason_code, AllowedSetsFollowThePacketTables) {
     EXPECT_FALSE(is_allowed_reason_code(packet_type::publish, reason_code::success));
 }
 
-TEST(reason_code, NearestAllowedCodeForEncoding) {
+TEST(mqtt_reason_code, NearestAllowedCodeForEncoding) {
     EXPECT_EQ(allowed_reason_code(packet_type::connack, reason_code::session_taken_over),
               reason_code::unspecified_error);
     EXPECT_EQ(allowed_reason_code(packet_type::connack, reason_code::banned), reason_code::banned);
@@ -65,7 +65,7 @@ TEST(reason_code, NearestAllowedCodeForEncoding) {
               reason_code::unspecified_error);
 }
 
-TEST(reason_code, V311ConnackReturnCodes) {  // §3.2.2.3
+TEST(mqtt_reason_code, V311ConnackReturnCodes) {  // §3.2.2.3
     EXPECT_EQ(v311_connack_code(reason_code::success), 0);
     EXPECT_EQ(v311_connack_code(reason_code::unsupported_protocol_version), 1);
     EXPECT_EQ(v311_connack_code(reason_code::client_identifier_not_valid), 2);
@@ -86,7 +86,7 @@ TEST(reason_code, V311ConnackReturnCodes) {  // §3.2.2.3
     }
 }
 
-TEST(reason_code, V311SubackReturnCodes) {  // §3.9.3, [MQTT-3.9.3-2]
+TEST(mqtt_reason_code, V311SubackReturnCodes) {  // §3.9.3, [MQTT-3.9.3-2]
     EXPECT_EQ(v311_suback_code(reason_code::success), 0x00);
     EXPECT_EQ(v311_suback_code(reason_code::granted_qos_1), 0x01);
     EXPECT_EQ(v311_suback_code(reason_code::granted_qos_2), 0x02);

@@ -7,13 +7,13 @@
 namespace tollgate::mqtt::test {
 namespace {
 
-class roundtrip : public ::testing::TestWithParam<protocol_version> {};
+class mqtt_roundtrip : public ::testing::TestWithParam<protocol_version> {};
 
 std::string name_of(const packet& p) {
     return std::string(to_string(type_of(p)));
 }
 
-TEST_P(roundtrip, EveryPacketTypeEncodesThenDecodesEqual) {
+TEST_P(mqtt_roundtrip, EveryPacketTypeEncodesThenDecodesEqual) {
     const protocol_version v = GetParam();
     std::size_t types_seen = 0;
     std::uint32_t seen_mask = 0;
@@ -32,7 +32,7 @@ TEST_P(roundtrip, EveryPacketTypeEncodesThenDecodesEqual) {
     EXPECT_EQ(types_seen, v == protocol_version::v5 ? 15U : 14U);
 }
 
-TEST_P(roundtrip, EncodedSizeMatchesEncoding) {
+TEST_P(mqtt_roundtrip, EncodedSizeMatchesEncoding) {
     const protocol_version v = GetParam();
     for (const packet& p : sample_packets(v)) {
         SCOPED_TRACE(name_of(p));
@@ -40,14 +40,14 @@ TEST_P(roundtrip, EncodedSizeMatchesEncoding) {
     }
 }
 
-TEST_P(roundtrip, EncodeAppendsWithoutTouchingExistingBytes) {
+TEST_P(mqtt_roundtrip, EncodeAppendsWithoutTouchingExistingBytes) {
     const protocol_version v = GetParam();
     bytes out{0xAA, 0xBB};
     encode(pingreq{}, v, out);
     EXPECT_EQ(out, (bytes{0xAA, 0xBB, 0xC0, 0x00}));
 }
 
-TEST_P(roundtrip, PublishHeaderPlusPayloadEqualsFullEncoding) {
+TEST_P(mqtt_roundtrip, PublishHeaderPlusPayloadEqualsFullEncoding) {
     const protocol_version v = GetParam();
     for (const packet& p : sample_packets(v)) {
         const auto* pub = std::get_if<publish>(&p);
@@ -61,7 +61,7 @@ TEST_P(roundtrip, PublishHeaderPlusPayloadEqualsFullEncoding) {
     }
 }
 
-TEST(roundtrip_payload, PublishHeaderWithLargePayloadUsesMultiByteRemainingLength) {
+TEST(mqtt_roundtrip_payload, PublishHeaderWithLargePayloadUsesMultiByteRemainingLength) {
     publish p{"t", common::shared_bytes(std::vector<std::uint8_t>(200000, 0x41)), 1, false, false, 5, {}};
     bytes header;
     encode_publish_header(p, protocol_version::v5, header);
@@ -74,7 +74,7 @@ TEST(roundtrip_payload, PublishHeaderWithLargePayloadUsesMultiByteRemainingLengt
     EXPECT_EQ(header[3], 0x0C);
 }
 
-TEST_P(roundtrip, DecodedPublishPayloadIsASliceOfTheFrame) {
+TEST_P(mqtt_roundtrip, DecodedPublishPayloadIsASliceOfTheFrame) {
     const protocol_version v = GetParam();
     const bytes wire = encode_bytes(
         publish{"a/b", common::shared_bytes::copy_of(std::string_view("payload")), 0, false, false, 0, {}},
@@ -88,7 +88,7 @@ TEST_P(roundtrip, DecodedPublishPayloadIsASliceOfTheFrame) {
 
 /// Cutting a packet anywhere must never crash or read past the cut; for a cut inside the fixed-size
 /// part of any packet, or anywhere in a packet without a free-length tail, the result is an error.
-TEST_P(roundtrip, TruncatedAtEveryByteNeverDecodesToTheOriginal) {
+TEST_P(mqtt_roundtrip, TruncatedAtEveryByteNeverDecodesToTheOriginal) {
     const protocol_version v = GetParam();
     for (const packet& p : sample_packets(v)) {
         SCOPED_TRACE(name_of(p));
@@ -114,7 +114,7 @@ TEST_P(roundtrip, TruncatedAtEveryByteNeverDecodesToTheOriginal) {
 
 /// Any byte appended inside the remaining length is rejected: packets are exactly as long as their
 /// fields (3.1.1 fixed-length acks included).
-TEST_P(roundtrip, TrailingByteIsMalformed) {
+TEST_P(mqtt_roundtrip, TrailingByteIsMalformed) {
     const protocol_version v = GetParam();
     for (const packet& p : sample_packets(v)) {
         if (std::holds_alternative<publish>(p) || std::holds_alternative<subscribe>(p) ||
@@ -141,7 +141,8 @@ TEST_P(roundtrip, TrailingByteIsMalformed) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(versions, roundtrip, ::testing::Values(protocol_version::v311, protocol_version::v5),
+INSTANTIATE_TEST_SUITE_P(versions, mqtt_roundtrip,
+                         ::testing::Values(protocol_version::v311, protocol_version::v5),
                          [](const auto& p) { return p.param == protocol_version::v5 ? "v5" : "v311"; });
 
 }  // namespace

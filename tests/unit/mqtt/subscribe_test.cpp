@@ -26,7 +26,7 @@ bytes subscribe_one(protocol_version v, std::string_view filter, std::uint8_t op
     return with_length(0x82, body);
 }
 
-TEST(subscribe, V311SpecExample) {  // §3.8.3 example: "a/b" QoS 1, "c/d" QoS 2
+TEST(mqtt_subscribe, V311SpecExample) {  // §3.8.3 example: "a/b" QoS 1, "c/d" QoS 2
     subscribe s;
     EXPECT_DECODES_AS(subscribe, v311,
                       with_length(0x82, {0, 10, 0, 3, 'a', '/', 'b', 0x01, 0, 3, 'c', '/', 'd', 0x02}), s);
@@ -38,7 +38,7 @@ TEST(subscribe, V311SpecExample) {  // §3.8.3 example: "a/b" QoS 1, "c/d" QoS 2
     EXPECT_EQ(s.subscriptions[1].max_qos, 2);
 }
 
-TEST(subscribe, V5SubscriptionOptions) {
+TEST(mqtt_subscribe, V5SubscriptionOptions) {
     subscribe s;
     // QoS 2, no local, retain as published, retain handling 2, subscription identifier 5
     EXPECT_DECODES_AS(subscribe, v5, with_length(0x82, {0, 1, 2, 0x0B, 5, 0, 1, 't', 0x2E}), s);
@@ -50,7 +50,7 @@ TEST(subscribe, V5SubscriptionOptions) {
     EXPECT_EQ(s.properties.subscription_identifiers, (std::vector<std::uint32_t>{5}));
 }
 
-TEST(subscribe, FixedHeaderFlagsMustBe0010_MQTT_3_8_1_1) {
+TEST(mqtt_subscribe, FixedHeaderFlagsMustBe0010_MQTT_3_8_1_1) {
     for (const auto v : {v311, v5}) {
         bytes data = subscribe_one(v, "t", 0);
         data[0] = 0x80;
@@ -60,35 +60,35 @@ TEST(subscribe, FixedHeaderFlagsMustBe0010_MQTT_3_8_1_1) {
     }
 }
 
-TEST(subscribe, NoTopicFilters_MQTT_3_8_3_3) {
+TEST(mqtt_subscribe, NoTopicFilters_MQTT_3_8_3_3) {
     EXPECT_DECODE_ERROR(v311, with_length(0x82, {0, 1}), reason_code::malformed_packet);
     // 5.0 [MQTT-3.8.3-2]: a Protocol Error
     EXPECT_DECODE_ERROR(v5, with_length(0x82, {0, 1, 0}), reason_code::protocol_error);
 }
 
-TEST(subscribe, V311ReservedOptionBitsAndQoS3_MQTT_3_8_3_4) {
+TEST(mqtt_subscribe, V311ReservedOptionBitsAndQoS3_MQTT_3_8_3_4) {
     EXPECT_DECODE_ERROR(v311, subscribe_one(v311, "t", 0x04), reason_code::malformed_packet);
     EXPECT_DECODE_ERROR(v311, subscribe_one(v311, "t", 0x80), reason_code::malformed_packet);
     EXPECT_DECODE_ERROR(v311, subscribe_one(v311, "t", 0x03), reason_code::malformed_packet);
 }
 
-TEST(subscribe, V5ReservedOptionBits_MQTT_3_8_3_5) {
+TEST(mqtt_subscribe, V5ReservedOptionBits_MQTT_3_8_3_5) {
     EXPECT_DECODE_ERROR(v5, subscribe_one(v5, "t", 0x40), reason_code::malformed_packet);
     EXPECT_DECODE_ERROR(v5, subscribe_one(v5, "t", 0x80), reason_code::malformed_packet);
 }
 
-TEST(subscribe, V5QoS3AndRetainHandling3AreProtocolErrors) {  // §3.8.3.1
+TEST(mqtt_subscribe, V5QoS3AndRetainHandling3AreProtocolErrors) {  // §3.8.3.1
     EXPECT_DECODE_ERROR(v5, subscribe_one(v5, "t", 0x03), reason_code::protocol_error);
     EXPECT_DECODE_ERROR(v5, subscribe_one(v5, "t", 0x30), reason_code::protocol_error);
 }
 
-TEST(subscribe, NoLocalOnASharedSubscription_MQTT_3_8_3_4) {
+TEST(mqtt_subscribe, NoLocalOnASharedSubscription_MQTT_3_8_3_4) {
     EXPECT_DECODE_ERROR(v5, subscribe_one(v5, "$share/g/t", 0x04), reason_code::protocol_error);
     subscribe s;
     EXPECT_DECODES_AS(subscribe, v5, subscribe_one(v5, "$share/g/t", 0x00), s);
 }
 
-TEST(subscribe, InvalidTopicFilters_MQTT_4_7_1_2_and_3_and_4_7_3_1) {
+TEST(mqtt_subscribe, InvalidTopicFilters_MQTT_4_7_1_2_and_3_and_4_7_3_1) {
     for (const auto v : {v311, v5}) {
         for (const char* bad : {"", "a/#/b", "a/b#", "+a", "a+"}) {
             EXPECT_DECODE_ERROR(v, subscribe_one(v, bad, 0), reason_code::malformed_packet);
@@ -96,7 +96,7 @@ TEST(subscribe, InvalidTopicFilters_MQTT_4_7_1_2_and_3_and_4_7_3_1) {
     }
 }
 
-TEST(subscribe, InvalidSharedSubscriptions_MQTT_4_8_2_1_and_2) {
+TEST(mqtt_subscribe, InvalidSharedSubscriptions_MQTT_4_8_2_1_and_2) {
     for (const char* bad : {"$share/", "$share//t", "$share/g+/t", "$share/g#/t", "$share/g", "$share/g/"}) {
         EXPECT_DECODE_ERROR(v5, subscribe_one(v5, bad, 0), reason_code::protocol_error);
     }
@@ -105,7 +105,7 @@ TEST(subscribe, InvalidSharedSubscriptions_MQTT_4_8_2_1_and_2) {
     EXPECT_DECODES_AS(subscribe, v311, subscribe_one(v311, "$share//t", 0), s);
 }
 
-TEST(subscribe, TruncatedEntries) {
+TEST(mqtt_subscribe, TruncatedEntries) {
     // filter without its options byte
     EXPECT_DECODE_ERROR(v311, with_length(0x82, {0, 1, 0, 1, 't'}), reason_code::malformed_packet);
     EXPECT_DECODE_ERROR(v5, with_length(0x82, {0, 1, 0, 0, 1, 't'}), reason_code::malformed_packet);
@@ -116,11 +116,11 @@ TEST(subscribe, TruncatedEntries) {
     EXPECT_DECODE_ERROR(v311, with_length(0x82, {0}), reason_code::malformed_packet);
 }
 
-TEST(subscribe, PacketIdentifierZero_MQTT_2_2_1_3) {
+TEST(mqtt_subscribe, PacketIdentifierZero_MQTT_2_2_1_3) {
     EXPECT_DECODE_ERROR(v311, with_length(0x82, {0, 0, 0, 1, 't', 0}), reason_code::protocol_error);
 }
 
-TEST(subscribe, SubscriptionIdentifierRules) {
+TEST(mqtt_subscribe, SubscriptionIdentifierRules) {
     // 0 is a Protocol Error (§3.8.2.1.2)
     EXPECT_DECODE_ERROR(v5, with_length(0x82, {0, 1, 2, 0x0B, 0, 0, 1, 't', 0}), reason_code::protocol_error);
     // at most one in SUBSCRIBE
@@ -138,7 +138,7 @@ TEST(subscribe, SubscriptionIdentifierRules) {
                         reason_code::malformed_packet);
 }
 
-TEST(suback, V311) {
+TEST(mqtt_suback, V311) {
     suback s;
     EXPECT_DECODES_AS(suback, v311, with_length(0x90, {0, 10, 0x01, 0x80, 0x02, 0x00}), s);
     EXPECT_EQ(s.reason_codes,
@@ -153,7 +153,7 @@ TEST(suback, V311) {
               (bytes{0x90, 0x04, 0, 10, 0x80, 0x01}));
 }
 
-TEST(suback, V5) {
+TEST(mqtt_suback, V5) {
     suback s;
     EXPECT_DECODES_AS(suback, v5, with_length(0x90, {0, 10, 0, 0x8F, 0x9E, 0xA2, 0x02}), s);
     EXPECT_EQ(s.reason_codes.front(), reason_code::topic_filter_invalid);
@@ -164,7 +164,7 @@ TEST(suback, V5) {
               (bytes{0x90, 0x04, 0, 10, 0, 0x80}));
 }
 
-TEST(unsubscribe, BothVersions) {
+TEST(mqtt_unsubscribe, BothVersions) {
     unsubscribe u;
     EXPECT_DECODES_AS(unsubscribe, v311, with_length(0xA2, {0, 2, 0, 1, 'a', 0, 3, 'b', '/', '#'}), u);
     EXPECT_EQ(u.filters, (std::vector<std::string>{"a", "b/#"}));
@@ -172,7 +172,7 @@ TEST(unsubscribe, BothVersions) {
     EXPECT_EQ(u.filters, (std::vector<std::string>{"a"}));
 }
 
-TEST(unsubscribe, Malformed) {
+TEST(mqtt_unsubscribe, Malformed) {
     // flags must be 0010 [MQTT-3.10.1-1]
     EXPECT_DECODE_ERROR(v311, with_length(0xA0, {0, 2, 0, 1, 'a'}), reason_code::malformed_packet);
     // at least one filter [MQTT-3.10.3-2]
@@ -188,7 +188,7 @@ TEST(unsubscribe, Malformed) {
     EXPECT_DECODE_ERROR(v5, with_length(0xA2, {0, 2, 2, 0x0B, 1, 0, 1, 'a'}), reason_code::malformed_packet);
 }
 
-TEST(unsuback, BothVersions) {
+TEST(mqtt_unsuback, BothVersions) {
     unsuback u;
     EXPECT_DECODES_AS(unsuback, v311, with_length(0xB0, {0, 3}), u);
     EXPECT_EQ(u.packet_id, 3);

@@ -10,7 +10,7 @@ std::string s(std::initializer_list<unsigned char> b) {
     return std::string(b.begin(), b.end());
 }
 
-TEST(utf8, WellFormedStringsAreAccepted) {
+TEST(mqtt_utf8, WellFormedStringsAreAccepted) {
     EXPECT_TRUE(is_valid_utf8_string(""));
     EXPECT_TRUE(is_valid_utf8_string("a/b/c"));
     EXPECT_TRUE(is_valid_utf8_string("gr\xC3\xBC\xC3\x9F"));  // ü ß
@@ -23,13 +23,13 @@ TEST(utf8, WellFormedStringsAreAccepted) {
     EXPECT_TRUE(is_valid_utf8_string(std::string(65535, 'a')));
 }
 
-TEST(utf8, NullCharacterIsRejected_MQTT_1_5_4_2) {
+TEST(mqtt_utf8, NullCharacterIsRejected_MQTT_1_5_4_2) {
     EXPECT_FALSE(is_valid_utf8_string(s({'a', 0x00, 'b'})));
     EXPECT_FALSE(is_valid_utf8_string(s({0x00})));
     EXPECT_FALSE(is_valid_utf8_string(s({0xC0, 0x80})));  // overlong U+0000 (modified UTF-8)
 }
 
-TEST(utf8, SurrogatesAndIllFormedSequencesAreRejected_MQTT_1_5_4_1) {
+TEST(mqtt_utf8, SurrogatesAndIllFormedSequencesAreRejected_MQTT_1_5_4_1) {
     EXPECT_FALSE(is_valid_utf8_string(s({0xED, 0xA0, 0x80})));        // U+D800
     EXPECT_FALSE(is_valid_utf8_string(s({0xED, 0xBF, 0xBF})));        // U+DFFF
     EXPECT_FALSE(is_valid_utf8_string(s({0xC1, 0xBF})));              // overlong
@@ -46,14 +46,14 @@ TEST(utf8, SurrogatesAndIllFormedSequencesAreRejected_MQTT_1_5_4_1) {
     EXPECT_FALSE(is_valid_utf8_string(std::string(65536, 'a')));  // longer than a UTF-8 string can be
 }
 
-TEST(utf8, PayloadFormatCheckAllowsNullAndAnyLength) {
+TEST(mqtt_utf8, PayloadFormatCheckAllowsNullAndAnyLength) {
     EXPECT_TRUE(is_well_formed_utf8(s({'a', 0x00})));
     EXPECT_TRUE(is_well_formed_utf8(std::string(70000, 'a')));
     EXPECT_FALSE(is_well_formed_utf8(s({0xED, 0xA0, 0x80})));
     EXPECT_FALSE(is_well_formed_utf8(s({0xC0, 0x80})));
 }
 
-TEST(topic, TopicNames_MQTT_3_3_2_2_and_4_7_3_1) {
+TEST(mqtt_topic, TopicNames_MQTT_3_3_2_2_and_4_7_3_1) {
     EXPECT_TRUE(is_valid_topic_name("a"));
     EXPECT_TRUE(is_valid_topic_name("/"));
     EXPECT_TRUE(is_valid_topic_name("sport/tennis/player1"));
@@ -65,7 +65,7 @@ TEST(topic, TopicNames_MQTT_3_3_2_2_and_4_7_3_1) {
     EXPECT_FALSE(is_valid_topic_name(s({'a', 0x00})));
 }
 
-TEST(topic, TopicFilters_MQTT_4_7_1_1_to_3) {
+TEST(mqtt_topic, TopicFilters_MQTT_4_7_1_1_to_3) {
     for (const char* ok :
          {"#", "a/#", "+", "+/+", "a/+/b", "/", "+/tennis/#", "sport/+", "//", "/#", "$SYS/#"}) {
         EXPECT_TRUE(is_valid_topic_filter(ok)) << ok;
@@ -76,7 +76,7 @@ TEST(topic, TopicFilters_MQTT_4_7_1_1_to_3) {
     }
 }
 
-TEST(topic, SharedSubscriptions_MQTT_4_8_2_1_and_2) {
+TEST(mqtt_topic, SharedSubscriptions_MQTT_4_8_2_1_and_2) {
     auto shared = parse_shared_subscription("$share/group/a/+/c");
     ASSERT_TRUE(shared);
     EXPECT_EQ(shared->group, "group");
@@ -95,7 +95,7 @@ TEST(topic, SharedSubscriptions_MQTT_4_8_2_1_and_2) {
     EXPECT_EQ(check_shared_subscription("$share/g/a#"), reason_code::malformed_packet);
 }
 
-TEST(topic, Levels) {
+TEST(mqtt_topic, Levels) {
     EXPECT_EQ(topic_levels("a"), 1U);
     EXPECT_EQ(topic_levels("a/b/c"), 3U);
     EXPECT_EQ(topic_levels("/"), 2U);
@@ -108,7 +108,7 @@ struct match_case {
     bool matches;
 };
 
-TEST(topic, MatchingFollowsTheSpecExamples) {  // §4.7.1.2, §4.7.1.3, §4.7.2
+TEST(mqtt_topic, MatchingFollowsTheSpecExamples) {  // §4.7.1.2, §4.7.1.3, §4.7.2
     const match_case cases[] = {
         {"sport/tennis/player1/#", "sport/tennis/player1", true},
         {"sport/tennis/player1/#", "sport/tennis/player1/ranking", true},
@@ -141,7 +141,7 @@ TEST(topic, MatchingFollowsTheSpecExamples) {  // §4.7.1.2, §4.7.1.3, §4.7.2
     }
 }
 
-TEST(topic, DeepTopicsNeedNoRecursion) {
+TEST(mqtt_topic, DeepTopicsNeedNoRecursion) {
     const std::string deep(100000, '/');
     EXPECT_TRUE(topic_matches("#", deep));
     EXPECT_TRUE(topic_matches(deep, deep));
