@@ -33,6 +33,8 @@ struct outbound_message {
     std::uint8_t qos = 0;  ///< min(message QoS, granted QoS)
     bool retain = false;   ///< the RETAIN flag to send
     std::vector<std::uint32_t> subscription_identifiers;
+    /// Sequence number reported to persistence::message_enqueued (0: not reported).
+    std::uint64_t sequence = 0;
 };
 
 class outbound_window {

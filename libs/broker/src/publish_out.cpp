@@ -37,6 +37,7 @@ void mqtt_connection::pump() {
         s.queued_bytes -= std::min(s.queued_bytes, out.msg->payload.size());
         if (out.msg->expires_at && *out.msg->expires_at <= now) {
             b_.counters.dropped_expired.fetch_add(1, std::memory_order_relaxed);  // [MQTT-3.3.2-5]
+            w_.message_done(s, out);
             ++released;
             continue;
         }
@@ -47,6 +48,7 @@ void mqtt_connection::pump() {
         }
         const auto id = s.inflight.allocate_id();
         if (!id || !send_publish(out, *id, false)) {
+            w_.message_done(s, out);
             ++released;  // too large for this client: dropped for it alone [MQTT-3.1.2-25]
             continue;
         }
@@ -147,6 +149,7 @@ void mqtt_connection::resend_inflight() {
             rel.packet_id = id;
             send_packet(rel);
         } else if (!send_publish(e->out, id, true)) {  // DUP = 1 [MQTT-3.3.1-1]
+            w_.message_done(s, e->out);
             s.inflight.erase(id);
             ++released;
         }
@@ -161,6 +164,7 @@ void mqtt_connection::handle_puback(const mqtt::puback& p) {
     if (e == nullptr || e->at != outbound_window::stage::awaiting_puback) {
         return;  // unknown id: nothing to complete (B2-41)
     }
+    w_.message_done(*session_, e->out);
     session_->inflight.erase(p.packet_id);
     w_.release(*session_->handle, 1);
     pump();
@@ -178,6 +182,7 @@ void mqtt_connection::handle_pubrec(const mqtt::pubrec& p) {
     if (e->at == outbound_window::stage::awaiting_puback) {
         return;  // a PUBREC for a QoS 1 message: ignore
     }
+    w_.message_done(*session_, e->out);  // the subscriber has it (or refused it)
     if (static_cast<std::uint8_t>(p.reason_code) >= 0x80) {
         session_->inflight.erase(p.packet_id);  // the receiver refused it: the flow ends (§4.3.3)
         w_.release(*session_->handle, 1);

@@ -93,9 +93,20 @@ void worker::enqueue(session& s, outbound_message out) {
         return;
     }
     s.queued_bytes += size;
+    if (out.qos > 0 && s.expiry_interval > 0 && b.store.wants_messages()) {
+        out.sequence = ++s.next_sequence;
+        b.store.message_enqueued(s.handle->client_id, out.sequence, *out.msg);
+    }
     s.queue.push_back(std::move(out));
     if (s.conn != nullptr) {
         s.conn->pump();
+    }
+}
+
+void worker::message_done(session& s, outbound_message& out) {
+    if (out.sequence != 0) {
+        b.store.message_acked(s.handle->client_id, out.sequence);
+        out.sequence = 0;
     }
 }
 

@@ -48,7 +48,8 @@ class session {
     std::shared_ptr<const principal> who;
 
     std::deque<outbound_message> queue;
-    std::size_t queued_bytes = 0;  ///< payload bytes in `queue`
+    std::size_t queued_bytes = 0;     ///< payload bytes in `queue`
+    std::uint64_t next_sequence = 0;  ///< for persistence::message_enqueued
     outbound_window inflight;
     inbound_qos2 awaiting_pubrel;
     std::optional<will_state> will;

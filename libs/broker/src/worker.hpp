@@ -95,8 +95,11 @@ class worker {
     void wait_for(session_handle& h, const std::function<void()>& wake);
     /// Runs (and forgets) every waiter of `h`.
     static void wake_all(session_handle& h);
-    /// Queues a message in a session present on this worker (no reservation change).
+    /// Queues a message in a session present on this worker (no reservation change). A QoS>0
+    /// message for a persistent session is reported to persistence when it wants messages.
     void enqueue(session& s, outbound_message out);
+    /// The message left the session (acknowledged by PUBACK/PUBREC or dropped): tells persistence.
+    void message_done(session& s, outbound_message& out);
 
     /// The encoded header of the last message sent at QoS 0 without alias, subscription identifier
     /// or expiry: identical for every such subscriber of one protocol version, so a fan-out encodes

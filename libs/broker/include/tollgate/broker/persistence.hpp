@@ -45,7 +45,8 @@ class persistence {
     virtual void subscription_added(std::string_view client_id, std::string_view filter,
                                     const subscription_options& options) = 0;
     virtual void subscription_removed(std::string_view client_id, std::string_view filter) = 0;
-    /// A QoS 1/2 message was queued for / acknowledged by a persistent session. `sequence` is
+    /// A QoS 1/2 message was queued for a persistent session / left it (PUBACK, PUBREC, or dropped as
+    /// expired or too large for the client). `sequence` is
     /// unique per session. Called only when wants_messages() is true (the hot path otherwise pays
     /// nothing).
     [[nodiscard]] virtual bool wants_messages() const = 0;
