@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
+from mqtt_clients import mosquitto_pub
 from tollgate_fixture import Broker, binary_path, main, make_config, tcp_listener
 
 TIMEOUT = 15
@@ -170,6 +171,22 @@ class RunTest(unittest.TestCase):
             self.assertNotIn("tollgate ready", r.stdout.decode())
         finally:
             holder.close()
+
+    def test_passwords_are_never_logged(self):
+        """DESIGN.md principle 4: a CONNECT password never reaches the log, even at trace level."""
+        secret = "pw-" + os.urandom(8).hex()
+        b = Broker(log_level="trace")
+        try:
+            b.start()
+            for version in ("mqttv311", "mqttv5"):
+                mosquitto_pub(b.port(), "log/t", "x", qos=1, version=version, extra=["-u", "user", "-P", secret])
+            b.stop()
+            text = b.log_text()
+        finally:
+            b.cleanup()
+        self.assertTrue(text, "no log output at trace level")
+        self.assertNotIn(secret, text)
+        self.assertNotIn(secret.encode().hex(), text)
 
     def test_json_log_format_writes_json_lines(self):
         b = Broker(extra_args=["--log-format", "json"])

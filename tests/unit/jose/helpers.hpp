@@ -10,11 +10,16 @@
 #include <tollgate/jose/jws.hpp>
 #include <tollgate/jose/key.hpp>
 
+#include "vectors.hpp"
+
 namespace tollgate::jose::test {
 
 /// One generated key per algorithm family, shared by all tests of the process.
 struct test_keys {
-    key rsa = key::generate(algorithm::rs256, "rsa-1");
+    // RSA key generation is slow in debug builds and every test runs in its own process, so the
+    // RSA key is the RFC 7520 §3.4 example key rather than a fresh one.
+    key rsa = key::from_jwk(rfc7520_rsa_private_jwk)
+                  ->with_options(key_options{.kid = "rsa-1", .alg = algorithm::rs256, .use = {}});
     key rsa_unpinned = rsa.with_options(key_options{.kid = "rsa-unpinned", .alg = {}, .use = {}});
     key es256 = key::generate(algorithm::es256, "ec-1");
     key es384 = key::generate(algorithm::es384, "ec-384");
