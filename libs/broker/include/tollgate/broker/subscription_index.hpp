@@ -21,7 +21,13 @@
 // subscriptions. It splits the topic into string_views kept in a reusable buffer and walks the
 // trie with an explicit stack (no recursion, so no stack overflow on deep topics). Non-shared
 // subscriptions of one session are merged into a single target (highest QoS, every subscription
-// identifier) in O(1) per hit using a per-session match stamp instead of a hash set.
+// identifier) in O(1) per hit: each session owns an index into a dense array of {match stamp,
+// output position} (8 bytes per session, so it stays in cache) instead of a hash set per match.
+// Nodes visited are at most 2^L in theory ('+' and exact branches) but in practice a few per
+// level. Shared groups: one target per group; the member is picked by a per-group cursor that
+// walks the members in order, skipping (at O(members) worst case) those not connected; when none
+// is connected the next member in turn is picked anyway (its session queues the message).
+// Removing a member moves the last one into its place, which may shift one turn of the rotation.
 //
 // Memory: one node per distinct filter prefix (~200 bytes plus the level text), one slot
 // (40 bytes) plus one record (~100 bytes plus the filter text) per subscription; 8 bytes of merge
