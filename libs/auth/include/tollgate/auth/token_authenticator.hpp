@@ -1,0 +1,158 @@
+#pragma once
+// tollgate::auth::token_authenticator: the broker as an OAuth 2.0 resource server (RFC 6750 for the
+// token, RFC 9068 JWT access tokens, RFC 8725 validation rules, RFC 8705 certificate binding).
+//
+// Where the token comes from:
+//  - CONNECT without an Authentication Method: the password is the token. The username is free, or
+//    must equal token_auth_config::required_username when that is set.
+//  - MQTT 5 enhanced authentication, method "CUSTOM-JWT" or "OAUTH2-JWT": the Authentication Data
+//    is the token (one step, no challenge). Any other method: 0x8C bad authentication method.
+//  - Re-authentication (AUTH 0x19) with the same method and a fresh token: a new principal (new
+//    claims, permissions and expiry); the broker swaps them in one step. The new token must name the
+//    same issuer and subject as the session's current one.
+//
+// Reason codes (docs/auth.md): no token, a username that is not the required marker, an unparsable,
+// unverifiable, expired or otherwise invalid token on CONNECT -> 0x86 bad user name or password; a
+// valid token that is not acceptable for this connection (client id binding, certificate binding)
+// -> 0x87 not authorized.
+// Every re-authentication failure -> DISCONNECT 0x87 (0x86 is not a DISCONNECT code). The reason
+// string says only "invalid token" / "token not accepted for this connection"; the log line names
+// the check, the jti, subject and the token's fingerprint, never the token.
+//
+// Cache: verified tokens are kept in a bounded LRU keyed by SHA-256 of the token, so a reconnect with
+// the same token costs no signature check. A cached entry still honours exp (and nbf) against the
+// clock; per-connection checks (username, client id, certificate) are made on every use.
+//
+// Thread-safety: authenticate() may be called from any number of threads at once; `done` is called
+// inline (or on the offload executor, when configured) exactly once. Key sources must be thread-safe.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tollgate/auth/scope.hpp>
+#include <tollgate/broker/auth.hpp>
+#include <tollgate/common/clock.hpp>
+#include <tollgate/jose/algorithm.hpp>
+#include <tollgate/jose/key_set.hpp>
+
+namespace tollgate::auth {
+
+/// Where an issuer's verification keys come from.
+class key_source {
+  public:
+    virtual ~key_source();
+    /// The current key set (never null; may be empty). Thread-safe.
+    [[nodiscard]] virtual std::shared_ptr<const jose::key_set> current() = 0;
+    /// Asked when a token names an unknown kid (the authenticator rate-limits these calls). May
+    /// reload keys; returns true if current() may now return a different set. Thread-safe.
+    virtual bool refresh() { return false; }
+};
+
+/// A fixed key set (static PEM / JWK keys from configuration).
+class static_key_source final : public key_source {
+  public:
+    explicit static_key_source(jose::key_set keys)
+        : keys_(std::make_shared<const jose::key_set>(std::move(keys))) {}
+    std::shared_ptr<const jose::key_set> current() override { return keys_; }
+
+  private:
+    std::shared_ptr<const jose::key_set> keys_;
+};
+
+/// Keys read through callbacks: tollgate's own authorization server in process
+/// (oauth::key_manager::public_keys() and invalidate()).
+class function_key_source final : public key_source {
+  public:
+    function_key_source(std::function<std::shared_ptr<const jose::key_set>()> get,
+                        std::function<void()> reload)
+        : get_(std::move(get)), reload_(std::move(reload)) {}
+    std::shared_ptr<const jose::key_set> current() override;
+    bool refresh() override;
+
+  private:
+    std::function<std::shared_ptr<const jose::key_set>()> get_;
+    std::function<void()> reload_;
+};
+
+struct issuer_config {
+    std::string issuer;  ///< exact "iss"
+    std::shared_ptr<key_source> keys;
+    /// Algorithms accepted from this issuer (RFC 8725 §3.1). Keys are further pinned by their own alg.
+    std::vector<jose::algorithm> allowed_algs{jose::algorithm::rs256, jose::algorithm::ps256,
+                                              jose::algorithm::es256, jose::algorithm::eddsa};
+    /// Accepted "aud" values; empty: token_auth_config::audience.
+    std::vector<std::string> audiences;
+    /// Require header typ "at+jwt" (RFC 9068 §2.1).
+    bool require_at_jwt = true;
+};
+
+enum class client_id_binding { none, client_id_claim, subject, claim };
+
+struct token_auth_config {
+    std::vector<issuer_config> issuers;
+    std::string audience = "urn:tollgate:broker";  ///< the broker's resource identifier
+    /// When set, CONNECT's username must be exactly this when the password carries the token.
+    std::optional<std::string> required_username;
+    /// Binding of the MQTT client identifier to a claim (client_id, sub, or `binding_claim`).
+    client_id_binding binding = client_id_binding::none;
+    std::string binding_claim;
+    std::chrono::seconds leeway{30};
+    std::size_t cache_size = 10000;                         ///< verified tokens kept (0: no cache)
+    std::size_t max_token_bytes = 8 * 1024;                 ///< longer tokens are refused unparsed
+    std::chrono::seconds unknown_kid_refresh_interval{10};  ///< per issuer
+    scope_limits scopes;
+    /// When set, cold verifications (signature checks) run through it instead of inline, keeping the
+    /// broker's event loop free. It must run the function exactly once, on any thread.
+    std::function<void(std::function<void()>)> offload;
+};
+
+/// What the authenticator stores in broker::principal::context: the compiled permissions and the
+/// claims that revocation matches on. Immutable.
+struct session_context {
+    permission_set permissions;
+    std::string token_client_id;  ///< "client_id" claim (RFC 9068), may be empty
+    std::string jti;
+    std::vector<std::string> scopes;
+};
+
+/// The session_context of a principal made by token_authenticator, or nullptr (anonymous or made by
+/// another authenticator).
+const session_context* context_of(const broker::principal& who) noexcept;
+
+struct auth_stats {
+    std::uint64_t verifications = 0;  ///< signature verifications attempted
+    std::uint64_t cache_hits = 0;
+    std::uint64_t successes = 0;
+    std::uint64_t failures = 0;
+    std::uint64_t key_refreshes = 0;
+};
+
+class token_authenticator final : public broker::authenticator {
+  public:
+    /// Throws std::invalid_argument if an issuer has no key source or an empty name.
+    token_authenticator(token_auth_config config, const common::clock& clock);
+    ~token_authenticator() override;
+    token_authenticator(const token_authenticator&) = delete;
+    token_authenticator& operator=(const token_authenticator&) = delete;
+
+    void authenticate(broker::auth_request request, std::function<void(broker::auth_result)> done) override;
+
+    /// Drops cached verifications of tokens whose jti, subject or client_id claim matches (revocation).
+    /// Empty arguments match nothing.
+    void forget(std::string_view jti, std::string_view subject, std::string_view client_id);
+
+    [[nodiscard]] auth_stats stats() const;
+    [[nodiscard]] std::size_t cache_entries() const;
+
+    struct impl;
+
+  private:
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace tollgate::auth

@@ -1,0 +1,413 @@
+// token_authenticator: token extraction, verification with issuer selection and key refresh, the
+// verified-token cache, per-connection checks and the principal (see token_authenticator.hpp).
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include <tollgate/auth/token_authenticator.hpp>
+#include <tollgate/common/log.hpp>
+#include <tollgate/common/secret.hpp>
+#include <tollgate/jose/base64url.hpp>
+#include <tollgate/jose/json.hpp>
+#include <tollgate/jose/jwt.hpp>
+#include <tollgate/jose/key.hpp>
+
+#include "token_cache.hpp"
+
+namespace tollgate::auth {
+
+namespace bj = boost::json;
+using broker::auth_request;
+using broker::auth_result;
+using mqtt::reason_code;
+
+key_source::~key_source() = default;
+
+std::shared_ptr<const jose::key_set> function_key_source::current() {
+    auto set = get_ ? get_() : nullptr;
+    return set ? set : std::make_shared<const jose::key_set>();
+}
+
+bool function_key_source::refresh() {
+    if (!reload_) {
+        return false;
+    }
+    reload_();
+    return true;
+}
+
+namespace {
+
+/// The deleter type marks a principal context as ours (context_of checks it with get_deleter).
+struct session_context_deleter {
+    void operator()(const session_context* p) const noexcept { delete p; }
+};
+
+constexpr std::string_view invalid_token = "invalid token";
+constexpr std::string_view not_accepted = "token not accepted for this connection";
+
+std::optional<std::string> string_member(const bj::object& o, std::string_view name) {
+    if (const auto* v = o.if_contains(name); v != nullptr && v->is_string()) {
+        return std::string(v->as_string());
+    }
+    return std::nullopt;
+}
+
+/// The unverified "iss" of a compact JWS, only to pick which issuer's keys and policy to use.
+std::optional<std::string> peek_issuer(std::string_view token, const jose::token_limits& limits) {
+    auto parsed = jose::parse_compact(token, limits);
+    if (!parsed) {
+        return std::nullopt;
+    }
+    std::string json;
+    if (!jose::base64url_decode_append(parsed->payload_b64(), json)) {
+        return std::nullopt;
+    }
+    auto claims = jose::parse_json_object(json, limits.claims_json);
+    if (!claims) {
+        return std::nullopt;
+    }
+    return string_member(*claims, "iss");
+}
+
+}  // namespace
+
+const session_context* context_of(const broker::principal& who) noexcept {
+    if (who.context == nullptr || std::get_deleter<session_context_deleter>(who.context) == nullptr) {
+        return nullptr;
+    }
+    return static_cast<const session_context*>(who.context.get());
+}
+
+struct token_authenticator::impl {
+    struct issuer_state {
+        issuer_config config;
+        std::mutex mutex;
+        std::shared_ptr<const jose::key_set> keys;  ///< the set `verifier` was built with
+        std::shared_ptr<const jose::verifier> verifier;
+        std::optional<common::steady_time> last_refresh;
+    };
+
+    /// Result of one attempt: a verified token, or the failure to report.
+    struct outcome {
+        std::shared_ptr<const detail::cached_token> token;
+        reason_code reason = reason_code::bad_user_name_or_password;
+        std::string check;  ///< what failed (for the log)
+    };
+
+    impl(token_auth_config c, const common::clock& clk)
+        : config(std::move(c)), clock(clk), cache(config.cache_size) {
+        for (auto& ic : config.issuers) {
+            if (ic.issuer.empty() || !ic.keys) {
+                throw std::invalid_argument("auth issuer needs a name and a key source");
+            }
+            auto st = std::make_unique<issuer_state>();
+            st->config = ic;
+            if (st->config.audiences.empty()) {
+                st->config.audiences.push_back(config.audience);
+            }
+            issuers.push_back(std::move(st));
+        }
+        limits.max_token_bytes = config.max_token_bytes;
+    }
+
+    issuer_state* find_issuer(std::string_view token) {
+        if (issuers.size() == 1) {
+            return issuers.front().get();
+        }
+        auto iss = peek_issuer(token, limits);
+        if (!iss) {
+            return nullptr;
+        }
+        for (auto& st : issuers) {
+            if (st->config.issuer == *iss) {
+                return st.get();
+            }
+        }
+        return nullptr;
+    }
+
+    std::shared_ptr<const jose::verifier> verifier_for(issuer_state& st) {
+        auto keys = st.config.keys->current();
+        std::lock_guard lock(st.mutex);
+        if (!st.verifier || st.keys != keys) {
+            jose::validation_policy policy;
+            policy.allowed_algs = st.config.allowed_algs;
+            policy.issuers = {st.config.issuer};
+            policy.audiences = st.config.audiences;
+            policy.leeway = config.leeway;
+            policy.require_exp = true;
+            if (st.config.require_at_jwt) {
+                policy.expected_typ = "at+jwt";
+            }
+            policy.limits = limits;
+            st.verifier = std::make_shared<const jose::verifier>(keys, std::move(policy), clock);
+            st.keys = std::move(keys);
+        }
+        return st.verifier;
+    }
+
+    /// Refreshes an issuer's keys after an unknown kid, at most once per configured interval.
+    bool may_refresh(issuer_state& st) {
+        const auto now = clock.steady_now();
+        {
+            std::lock_guard lock(st.mutex);
+            if (st.last_refresh && now - *st.last_refresh < config.unknown_kid_refresh_interval) {
+                return false;
+            }
+            st.last_refresh = now;
+        }
+        ++key_refreshes;
+        return st.config.keys->refresh();
+    }
+
+    outcome verify(std::string_view token) {
+        outcome out;
+        issuer_state* st = find_issuer(token);
+        if (st == nullptr) {
+            out.check = "unknown or missing issuer";
+            return out;
+        }
+        ++verifications;
+        auto v = verifier_for(*st);
+        auto r = v->verify(token);
+        if (!r && (r.error() == jose::errc::unknown_kid || r.error() == jose::errc::no_matching_key) &&
+            may_refresh(*st)) {
+            ++verifications;
+            v = verifier_for(*st);
+            r = v->verify(token);
+        }
+        if (!r) {
+            out.check = r.error().message();
+            return out;
+        }
+        auto t = std::make_shared<detail::cached_token>();
+        t->issuer = st->config.issuer;
+        t->subject = r->sub().value_or(std::string{});
+        t->jti = r->jti().value_or(std::string{});
+        t->client_id = r->client_id().value_or(std::string{});
+        t->exp = r->exp().value_or(0);
+        t->nbf = r->nbf();
+        t->scopes = r->scope();
+        t->cnf_x5t_s256 = r->cnf_x5t_s256();
+        t->claims = r->claims();
+        t->fingerprint = common::secret_fingerprint(token);
+        out.token = std::move(t);
+        return out;
+    }
+
+    /// exp / nbf against the clock, for a cached entry (the verifier checked them when it was cold).
+    [[nodiscard]] bool still_valid(const detail::cached_token& t) const {
+        const auto now = clock.unix_seconds();
+        const auto leeway = config.leeway.count();
+        if (now >= t.exp + leeway) {
+            return false;
+        }
+        return !t.nbf || now + leeway >= *t.nbf;
+    }
+
+    std::optional<std::string> binding_value(const detail::cached_token& t) const {
+        switch (config.binding) {
+            case client_id_binding::none:
+                return std::nullopt;
+            case client_id_binding::client_id_claim:
+                return t.client_id;
+            case client_id_binding::subject:
+                return t.subject;
+            case client_id_binding::claim:
+                return string_member(t.claims, config.binding_claim).value_or(std::string{});
+        }
+        return std::nullopt;
+    }
+
+    /// Checks tied to this connection; returns the failed check or nullopt.
+    std::optional<std::string> connection_checks(const detail::cached_token& t, const auth_request& req,
+                                                 const std::optional<common::shared_bytes>& cert) const {
+        if (auto want = binding_value(t); want && (want->empty() || *want != req.client_id)) {
+            return "client id not bound to the token";
+        }
+        if (t.cnf_x5t_s256) {  // RFC 8705 §3: the token is bound to a certificate
+            if (!cert) {
+                return "certificate-bound token without a client certificate";
+            }
+            auto thumb = jose::x5t_s256(cert->span());
+            if (!thumb || !common::constant_time_equal(*thumb, *t.cnf_x5t_s256)) {
+                return "client certificate does not match cnf.x5t#S256";
+            }
+        }
+        if (req.kind == auth_request::step::reauthenticate && req.current &&
+            (req.current->issuer != t.issuer || req.current->subject != subject_of(t))) {
+            return "re-authentication changes the issuer or subject";
+        }
+        return std::nullopt;
+    }
+
+    static std::string subject_of(const detail::cached_token& t) {
+        return t.subject.empty() ? t.client_id : t.subject;
+    }
+
+    std::shared_ptr<const broker::principal> make_principal(const detail::cached_token& t,
+                                                            const auth_request& req) {
+        auto ctx = std::unique_ptr<session_context>(new session_context);
+        substitution_values values;
+        values.client_id = req.client_id;
+        values.subject = subject_of(t);
+        values.username = req.username;
+        values.claim = [&t](std::string_view name) { return string_member(t.claims, name); };
+        std::vector<std::pair<std::string, std::string>> dropped;
+        ctx->permissions = permission_set::compile(t.scopes, values, config.scopes, &dropped);
+        for (const auto& [scope, why] : dropped) {
+            log->info("auth: scope '{}' of jti={} ignored: {}", scope, t.jti, why);
+        }
+        ctx->token_client_id = t.client_id;
+        ctx->jti = t.jti;
+        ctx->scopes = t.scopes;
+        auto who = std::make_shared<broker::principal>();
+        who->client_id = req.client_id;
+        who->username = req.username;
+        who->subject = subject_of(t);
+        who->issuer = t.issuer;
+        who->token_id = t.jti.empty() ? "fp:" + t.fingerprint : t.jti;
+        who->expires_at = common::system_time(std::chrono::seconds(t.exp) + config.leeway);
+        who->expiry_reason = reason_code::not_authorized;
+        who->expiry_reason_string = "token expired";
+        who->context = std::shared_ptr<const session_context>(ctx.release(), session_context_deleter{});
+        return who;
+    }
+
+    auth_result fail(const auth_request& req, reason_code code, std::string_view reason_string,
+                     std::string_view check, const detail::cached_token* t, std::string_view fingerprint) {
+        ++failures;
+        if (req.kind == auth_request::step::reauthenticate) {
+            code = reason_code::not_authorized;  // 0x86 is not a DISCONNECT reason code
+        }
+        log->warn("auth: refused client_id='{}' step={} check='{}' jti={} sub={} token_fp={}", req.client_id,
+                  static_cast<int>(req.kind), check, t != nullptr ? t->jti : "-",
+                  t != nullptr ? t->subject : "-", fingerprint.empty() ? "-" : fingerprint);
+        auth_result r;
+        r.result = auth_result::outcome::failure;
+        r.reason = code;
+        r.reason_string = std::string(reason_string);
+        return r;
+    }
+
+    auth_result finish(const auth_request& req, const std::optional<common::shared_bytes>& cert,
+                       std::shared_ptr<const detail::cached_token> t, const std::string& fingerprint) {
+        if (auto failed = connection_checks(*t, req, cert)) {
+            return fail(req, reason_code::not_authorized, not_accepted, *failed, t.get(), fingerprint);
+        }
+        ++successes;
+        log->debug("auth: accepted client_id='{}' iss={} sub={} jti={}", req.client_id, t->issuer, t->subject,
+                   t->jti);
+        auth_result r;
+        r.result = auth_result::outcome::success;
+        r.who = make_principal(*t, req);
+        return r;
+    }
+
+    token_auth_config config;
+    const common::clock& clock;
+    detail::token_cache cache;
+    jose::token_limits limits;
+    std::vector<std::unique_ptr<issuer_state>> issuers;
+    std::shared_ptr<spdlog::logger> log = common::logger("auth");
+    std::atomic<std::uint64_t> verifications{0};
+    std::atomic<std::uint64_t> cache_hits{0};
+    std::atomic<std::uint64_t> successes{0};
+    std::atomic<std::uint64_t> failures{0};
+    std::atomic<std::uint64_t> key_refreshes{0};
+};
+
+token_authenticator::token_authenticator(token_auth_config config, const common::clock& clock)
+    : impl_(std::make_unique<impl>(std::move(config), clock)) {}
+
+token_authenticator::~token_authenticator() = default;
+
+void token_authenticator::authenticate(auth_request req, std::function<void(auth_result)> done) {
+    auto& m = *impl_;
+    if (req.kind == auth_request::step::continue_auth) {  // we never send a challenge
+        done(m.fail(req, reason_code::protocol_error, "unexpected AUTH", "AUTH 0x18 without a challenge",
+                    nullptr, {}));
+        return;
+    }
+    std::optional<common::shared_bytes> token_bytes;
+    if (req.method) {
+        if (*req.method != "CUSTOM-JWT" && *req.method != "OAUTH2-JWT") {
+            done(m.fail(req, reason_code::bad_authentication_method, "unsupported authentication method",
+                        "unknown method", nullptr, {}));
+            return;
+        }
+        token_bytes = req.data;
+    } else {
+        if (m.config.required_username && req.username != m.config.required_username) {
+            done(m.fail(req, reason_code::bad_user_name_or_password, "bad user name or password",
+                        "username is not the configured token marker", nullptr, {}));
+            return;
+        }
+        token_bytes = req.password;
+    }
+    if (!token_bytes || token_bytes->size() == 0) {
+        done(m.fail(req, reason_code::bad_user_name_or_password, invalid_token, "no token", nullptr, {}));
+        return;
+    }
+    const std::string_view token = token_bytes->as_string_view();
+    const std::string fingerprint = common::secret_fingerprint(token);
+    if (token.size() > m.config.max_token_bytes) {
+        done(m.fail(req, reason_code::bad_user_name_or_password, invalid_token, "token too large", nullptr,
+                    fingerprint));
+        return;
+    }
+    std::optional<common::shared_bytes> cert;
+    if (req.connection != nullptr) {
+        cert = req.connection->client_certificate_der;
+    }
+    req.connection = nullptr;  // valid only during this call
+    const auto digest = common::sha256(token);
+    std::string key(digest.begin(), digest.end());
+    if (auto hit = m.cache.get(key)) {
+        if (!m.still_valid(*hit)) {
+            m.cache.erase(key);
+            done(m.fail(req, reason_code::bad_user_name_or_password, invalid_token, "expired (cached)",
+                        hit.get(), fingerprint));
+            return;
+        }
+        ++m.cache_hits;
+        done(m.finish(req, cert, std::move(hit), fingerprint));
+        return;
+    }
+    auto cold = [&m, req = std::move(req), cert = std::move(cert), token_bytes = std::move(*token_bytes),
+                 key = std::move(key), fingerprint, done = std::move(done)]() mutable {
+        auto out = m.verify(token_bytes.as_string_view());
+        if (!out.token) {
+            done(m.fail(req, out.reason, invalid_token, out.check, nullptr, fingerprint));
+            return;
+        }
+        m.cache.put(key, out.token);
+        done(m.finish(req, cert, std::move(out.token), fingerprint));
+    };
+    if (m.config.offload) {
+        m.config.offload(std::move(cold));
+    } else {
+        cold();
+    }
+}
+
+void token_authenticator::forget(std::string_view jti, std::string_view subject, std::string_view client_id) {
+    impl_->cache.erase_if([&](const detail::cached_token& t) {
+        return (!jti.empty() && t.jti == jti) || (!subject.empty() && impl::subject_of(t) == subject) ||
+               (!client_id.empty() && t.client_id == client_id);
+    });
+}
+
+auth_stats token_authenticator::stats() const {
+    return auth_stats{impl_->verifications.load(), impl_->cache_hits.load(), impl_->successes.load(),
+                      impl_->failures.load(), impl_->key_refreshes.load()};
+}
+
+std::size_t token_authenticator::cache_entries() const {
+    return impl_->cache.size();
+}
+
+}  // namespace tollgate::auth
