@@ -3,6 +3,7 @@
 aliases, packet size (MQTT 5.0 §2.1, §3.3..3.7, §4.7; hostile-inputs.md B2). Statement numbers
 are MQTT 5.0's unless marked (3.1.1)."""
 
+import socket
 import struct
 
 import mqtt_wire as w
@@ -248,6 +249,64 @@ class LimitsTest(ConformanceCase):
         self.assertEqual(got_large, [b"y" * 200, b"small"])
         self.assertEqual(w.parse_publish(small.expect(w.PUBLISH), 5)[3], b"small")
         self.assert_still_works(small)
+
+
+class FeaturesOffTest(ConformanceCase):
+    """[mqtt.features] and maximum_qos reach the wire: advertised in CONNACK and enforced (B2.46)."""
+
+    def broker_options(self):
+        return {"limits": {"maximum_qos": 1}, "features": {"retain": False}}
+
+    def test_connack_advertises_maximum_qos_and_retain_unavailable(self):
+        raw = self.raw()
+        connack = raw.connect("caps", version=5)
+        props, _ = w.parse_properties(connack.body, 2)
+        self.assertEqual(props.get(0x24), [1], "Maximum QoS")
+        self.assertEqual(props.get(0x25), [0], "Retain Available")
+
+    def test_qos_above_maximum_qos_gets_0x9b(self):
+        """[MQTT-3.2.2-11]: a PUBLISH above the Maximum QoS we sent -> DISCONNECT 0x9B (QoS not supported)."""
+        raw = self.connected(5)
+        raw.send(w.publish("t", b"x", qos=2, packet_id=1, version=5))
+        self.assert_disconnected(raw, 5, [0x9B])
+
+    def test_retain_when_unavailable_gets_0x9a(self):
+        """[MQTT-3.2.2-14]: PUBLISH with RETAIN 1 when Retain Available is 0 -> DISCONNECT 0x9A."""
+        raw = self.connected(5)
+        raw.send(w.publish("t", b"x", retain=True, version=5))
+        self.assert_disconnected(raw, 5, [0x9A])
+
+    def test_subscription_qos_is_capped_at_maximum_qos(self):
+        """[MQTT-3.2.2-9]-family: a subscription asking QoS 2 is granted at most Maximum QoS."""
+        raw = self.connected(5)
+        raw.send(w.subscribe(1, [("t", 2)], version=5))
+        p = raw.expect(w.SUBACK)
+        self.assertEqual(list(p.body[2 + 1 + p.body[2]:]), [1])
+
+
+class SlowConsumerTest(ConformanceCase):
+    def broker_options(self):
+        return {"limits": {"max_queued_bytes": 1048576, "max_queued_messages": 1000}}
+
+    def test_a_client_that_stops_reading_has_a_bounded_queue(self):
+        """Issue 2 "Bad input": a subscriber that stops reading costs at most its configured queue.
+        20 MB of QoS 0 messages are published to it; the broker's RSS grows by far less."""
+        slow = self.raw()
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect("never-reads", version=5)
+        slow.send(w.subscribe(1, [("slow/#", 0)], version=5))
+        slow.expect(w.SUBACK)
+        pub = self.connected(5, client_id="flooder")
+        baseline = self.broker.rss_kib()
+        payload = b"z" * 10000
+        batch = b"".join(w.publish("slow/t", payload, version=5) for _ in range(100))
+        for _ in range(20):
+            pub.send(batch)
+        pub.send(b"\xc0\x00")
+        pub.expect(w.PINGRESP, timeout=60)  # every PUBLISH was read and routed before this
+        grown = self.broker.rss_kib() - baseline
+        self.assertLess(grown, 12 * 1024, "RSS grew by %d KiB for 20 MB sent to a client that does not read" % grown)
+        self.assert_still_works(pub)
 
 
 class DeepTopicTest(ConformanceCase):

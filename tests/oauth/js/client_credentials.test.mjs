@@ -34,7 +34,9 @@ test('client_credentials gives an RFC 9068 JWT and no refresh token (RFC 6749 §
 test('a wrong secret is invalid_client', async () => {
   const bad = await client.discovery(new URL(server.issuer), 'svc', 'wrong', client.ClientSecretPost('wrong'),
     { execute: [client.allowInsecureRequests] });
-  await assert.rejects(client.clientCredentialsGrant(bad, {}), (err) => err.error === 'invalid_client');
+  // 401 with WWW-Authenticate (RFC 6749 §5.2); oauth4webapi reports the parsed challenge.
+  await assert.rejects(client.clientCredentialsGrant(bad, {}),
+    (err) => err.status === 401 && err.cause?.[0]?.parameters?.error === 'invalid_client');
 });
 
 test('a scope the client may not have is invalid_scope', async () => {
