@@ -232,6 +232,27 @@ class Utf8Test(ConformanceCase):
         self.check_bad_utf8_client_id(5, b"a\x00b")
 
 
+class WillFieldsTest(ConformanceCase):
+    def check_will_flag_without_will_topic(self, version):
+        """B1.12: Will Flag 1 but the payload ends after the client id -> Malformed."""
+        raw = self.raw()
+        raw.send(connect_v(version, flags=0x02 | 0x04))
+        self.assert_connect_refused(raw, version, [MALFORMED])
+
+    def test_will_flag_without_will_topic_v311(self):
+        self.check_will_flag_without_will_topic(4)
+
+    def test_will_flag_without_will_topic_v5(self):
+        self.check_will_flag_without_will_topic(5)
+
+    def test_will_properties_with_a_truncated_user_property_v5(self):
+        """B1.21 (CVE-2023-3592): a will property list with a key and no value -> CONNACK 0x81."""
+        raw = self.raw()
+        will = w.varint(4) + b"\x26\x00\x01k" + w.utf8("w/t") + w.binary(b"x")
+        raw.send(connect_v(5, flags=0x02 | 0x04, payload_extra=will))
+        self.assert_connect_refused(raw, 5, [MALFORMED])
+
+
 class ConnectPropertiesTest(ConformanceCase):
     def check_props(self, props, codes):
         raw = self.raw()
@@ -257,6 +278,11 @@ class ConnectPropertiesTest(ConformanceCase):
     def test_unknown_property_identifier_is_malformed(self):
         """§2.2.2.2: an unknown property identifier -> CONNACK 0x81."""
         self.check_props(b"\x04\x00\x00\x00\x01", [MALFORMED])
+
+    def test_thousands_of_user_properties_are_refused(self):
+        """B1.20 (CVE-2021-41039): 5,000 user properties (~35 KB) in CONNECT, over the limit of
+        32 -> CONNACK 0x95 (Packet too large) or 0x81, and no quadratic work."""
+        self.check_props(b"".join(b"\x26" + w.utf8("k") + w.utf8("v") for _ in range(5000)), [0x95, MALFORMED])
 
     def test_truncated_property_value_is_malformed(self):
         """A property whose value runs past the property length -> CONNACK 0x81."""

@@ -99,6 +99,21 @@ class PublishTest(ConformanceCase):
         self.assert_disconnected(again, 5, [PROTOCOL_ERROR, TOPIC_ALIAS_INVALID])
 
 
+class MalformedDisconnectTest(ConformanceCase):
+    def test_malformed_disconnect_gets_0x81_and_publishes_the_will(self):
+        """B2.47: DISCONNECT with a truncated property -> DISCONNECT 0x81; since the connection ends
+        on a protocol error, not a normal DISCONNECT, the will is published ([MQTT-3.1.2-8])."""
+        watch = self.connected(5, client_id="will-watch")
+        watch.send(w.subscribe(1, [("mdw/#", 0)], version=5))
+        watch.expect(w.SUBACK)
+        raw = self.raw()
+        raw.connect("malformed-disconnect", version=5, will=("mdw/t", b"protocol error", 0, False))
+        raw.send(b"\xe0\x04\x00\x02\x26\x00")
+        self.assert_disconnected(raw, 5, [MALFORMED])
+        topic, _, _, payload = w.parse_publish(watch.expect(w.PUBLISH), 5)
+        self.assertEqual((topic, payload), ("mdw/t", b"protocol error"))
+
+
 class FixedHeaderFlagsTest(ConformanceCase):
     """[MQTT-2.1.3-1]: reserved fixed-header flags must have their listed values; anything else is
     a Malformed Packet -> v5 DISCONNECT 0x81, 3.1.1 close."""
