@@ -171,10 +171,6 @@ response authorization_server::metadata() {
     m["introspection_endpoint_auth_methods_supported"] = auth_methods;
     m["tls_client_certificate_bound_access_tokens"] = true;
     m["authorization_response_iss_parameter_supported"] = true;
-    m["subject_types_supported"] = boost::json::array{"public"};
-    m["id_token_signing_alg_values_supported"] =
-        boost::json::array{std::string(jose::algorithm_name(signing_->active().alg))};
-    m["scopes_supported"] = boost::json::array{"offline_access"};
     auto r = json_response(200, boost::json::serialize(m), false);
     r.set_header("cache-control", "max-age=60");
     r.set_header("access-control-allow-origin", "*");
