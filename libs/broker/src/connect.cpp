@@ -43,26 +43,44 @@ void mqtt_connection::handle_connect(const mqtt::frame& f) {
     }
     mqtt::connect c = std::move(std::get<mqtt::connect>(decoded));
     version_ = c.protocol_version;
+    if (const auto refused = check_connect(c)) {
+        refuse_connect(*refused);
+        return;
+    }
+    aliases_in_.assign(std::size_t{b_.config.topic_alias_maximum} + 1, std::string{});
+
+    auth_request req;
+    req.kind = auth_request::step::connect;
+    req.version = version_;
+    req.client_id = c.client_id;
+    req.username = c.username;
+    req.password = c.password;
+    req.method = c.properties.authentication_method;
+    req.data = c.properties.authentication_data;
+    req.connection = &info_;
+    connect_ = std::move(c);
+    state_ = state::authenticating;
+    block();
+    authenticate(std::move(req));
+}
+
+std::optional<mqtt::reason_code> mqtt_connection::check_connect(mqtt::connect& c) {
     const auto& cfg = b_.config;
     if (b_.shutting_down.load()) {
-        refuse_connect(mqtt::reason_code::server_unavailable);
-        return;
+        return mqtt::reason_code::server_unavailable;
     }
     if (c.client_id.empty()) {
         if (!is_v5() && !c.clean_start) {
-            refuse_connect(mqtt::reason_code::client_identifier_not_valid);  // [MQTT-3.1.3-8]
-            return;
+            return mqtt::reason_code::client_identifier_not_valid;  // [MQTT-3.1.3-8]
         }
         if (!cfg.assign_client_ids) {
-            refuse_connect(mqtt::reason_code::client_identifier_not_valid);
-            return;
+            return mqtt::reason_code::client_identifier_not_valid;
         }
         c.client_id = "tg-" + common::to_hex(common::random_bytes(12));  // [MQTT-3.1.3-6]
         assigned_id_ = true;
     }
     if (c.client_id.size() > cfg.max_client_id_length) {
-        refuse_connect(mqtt::reason_code::client_identifier_not_valid);  // B1-17
-        return;
+        return mqtt::reason_code::client_identifier_not_valid;  // B1-17
     }
     client_id_ = c.client_id;
     const auto& props = c.properties;
@@ -74,8 +92,7 @@ void mqtt_connection::handle_connect(const mqtt::frame& f) {
         requested_expiry_ = props.session_expiry_interval.value_or(0);
         auth_method_ = props.authentication_method;
         if (props.authentication_data && !props.authentication_method) {
-            refuse_connect(mqtt::reason_code::protocol_error);  // B3-77
-            return;
+            return mqtt::reason_code::protocol_error;  // B3-77
         }
     } else {
         requested_expiry_ = c.clean_start ? 0 : 0xFFFFFFFF;
@@ -88,33 +105,16 @@ void mqtt_connection::handle_connect(const mqtt::frame& f) {
     }
     if (c.will) {
         if (c.will->qos > cfg.maximum_qos) {
-            refuse_connect(mqtt::reason_code::qos_not_supported);  // [MQTT-3.2.2-12]
-            return;
+            return mqtt::reason_code::qos_not_supported;  // [MQTT-3.2.2-12]
         }
         if (c.will->retain && !cfg.retain_available) {
-            refuse_connect(mqtt::reason_code::retain_not_supported);  // [MQTT-3.2.2-13]
-            return;
+            return mqtt::reason_code::retain_not_supported;  // [MQTT-3.2.2-13]
         }
         if (mqtt::topic_levels(c.will->topic) > cfg.max_topic_levels) {
-            refuse_connect(mqtt::reason_code::topic_name_invalid);
-            return;
+            return mqtt::reason_code::topic_name_invalid;
         }
     }
-    aliases_in_.assign(std::size_t{cfg.topic_alias_maximum} + 1, std::string{});
-
-    auth_request req;
-    req.kind = auth_request::step::connect;
-    req.version = version_;
-    req.client_id = c.client_id;
-    req.username = c.username;
-    req.password = c.password;
-    req.method = props.authentication_method;
-    req.data = props.authentication_data;
-    req.connection = &info_;
-    connect_ = std::move(c);
-    state_ = state::authenticating;
-    block();
-    authenticate(std::move(req));
+    return std::nullopt;
 }
 
 void mqtt_connection::authenticate(auth_request req) {
@@ -309,6 +309,35 @@ void mqtt_connection::complete_connect(session* s, bool present) {
         }
     }
     s->will.reset();  // resumed before the will delay elapsed: not sent [MQTT-3.1.3-9]
+    install_will(*s);
+    if (session_expiry_ > 0) {
+        session_record rec;
+        rec.client_id = client_id_;
+        rec.version = version_;
+        rec.expiry_interval = session_expiry_;
+        b_.store.session_saved(rec);
+    }
+
+    send_packet(make_connack(present));
+
+    state_ = state::connected;
+    connect_.reset();
+    if (connect_timer_ != 0) {
+        w_.wheel.cancel(connect_timer_);
+        connect_timer_ = 0;
+    }
+    reader_.set_max_packet_size(cfg.max_packet_size);
+    last_activity_ = b_.clock.steady_now();
+    arm_keep_alive();
+    arm_principal_expiry();
+    if (present) {
+        resend_inflight();  // [MQTT-4.4.0-1]
+    }
+    pump();
+    unblock();
+}
+
+void mqtt_connection::install_will(session& s) {
     if (connect_->will) {
         auto& wl = *connect_->will;
         will_state ws;
@@ -321,20 +350,16 @@ void mqtt_connection::complete_connect(session* s, bool present) {
         ws.msg.response_topic = wl.properties.response_topic;
         ws.msg.correlation_data = wl.properties.correlation_data;
         ws.msg.user_properties = wl.properties.user_properties;
-        ws.msg.publisher_session_id = s->id();
+        ws.msg.publisher_session_id = s.id();
         ws.msg.publisher_client_id = client_id_;
         ws.message_expiry_interval = wl.properties.message_expiry_interval;
         ws.delay = wl.properties.will_delay_interval.value_or(0);
-        s->will = std::move(ws);
+        s.will = std::move(ws);
     }
-    if (session_expiry_ > 0) {
-        session_record rec;
-        rec.client_id = client_id_;
-        rec.version = version_;
-        rec.expiry_interval = session_expiry_;
-        b_.store.session_saved(rec);
-    }
+}
 
+mqtt::connack mqtt_connection::make_connack(bool present) {
+    const auto& cfg = b_.config;
     mqtt::connack ack;
     ack.session_present = present;  // [MQTT-3.2.2-2], [MQTT-3.2.2-3]
     ack.reason_code = mqtt::reason_code::success;
@@ -374,23 +399,7 @@ void mqtt_connection::complete_connect(session* s, bool present) {
         p.authentication_method = auth_method_;
         p.authentication_data = std::move(connack_auth_data_);
     }
-    send_packet(ack);
-
-    state_ = state::connected;
-    connect_.reset();
-    if (connect_timer_ != 0) {
-        w_.wheel.cancel(connect_timer_);
-        connect_timer_ = 0;
-    }
-    reader_.set_max_packet_size(cfg.max_packet_size);
-    last_activity_ = b_.clock.steady_now();
-    arm_keep_alive();
-    arm_principal_expiry();
-    if (present) {
-        resend_inflight();  // [MQTT-4.4.0-1]
-    }
-    pump();
-    unblock();
+    return ack;
 }
 
 void mqtt_connection::arm_principal_expiry() {

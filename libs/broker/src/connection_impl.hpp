@@ -90,6 +90,10 @@ class mqtt_connection final : public connection, public std::enable_shared_from_
 
     // connect.cpp
     void handle_connect(const mqtt::frame& f);
+    /// Client id, limits and options of a decoded CONNECT; the refusal reason, if any.
+    std::optional<mqtt::reason_code> check_connect(mqtt::connect& c);
+    void install_will(session& s);
+    [[nodiscard]] mqtt::connack make_connack(bool present);
     void refuse_connect(mqtt::reason_code reason, std::string reason_string = {});
     void authenticate(auth_request req);
     void on_auth_result(auth_result r);
