@@ -444,6 +444,9 @@ result<std::string> key::private_pem() const {
 }
 
 result<std::string> x5t_s256(std::span<const std::uint8_t> certificate_pem_or_der) {
+    if (certificate_pem_or_der.size() > 64 * 1024) {
+        return errc::bad_key;
+    }
     auto cert = decode_certificate(certificate_pem_or_der);
     ossl::clear_errors();
     if (!cert) {
