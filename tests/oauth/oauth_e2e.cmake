@@ -21,3 +21,11 @@ endforeach()
 add_test(NAME oauth.e2e.pyjwt COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/oauth/pyjwt_verify.py
                                       $<TARGET_FILE:oauth_test_server>)
 set_tests_properties(oauth.e2e.pyjwt PROPERTIES LABELS "oauth" TIMEOUT 120)
+
+# `tollgate admin` commands, built on their own until apps/tollgate wires them in.
+add_executable(oauth_admin_cli ${PROJECT_SOURCE_DIR}/tests/oauth/admin_cli_main.cpp
+                               ${PROJECT_SOURCE_DIR}/apps/tollgate/admin.cpp)
+target_link_libraries(oauth_admin_cli PRIVATE tollgate::oauth CLI11::CLI11)
+tollgate_warnings(oauth_admin_cli)
+add_test(NAME oauth.admin_cli COMMAND ${PROJECT_SOURCE_DIR}/tests/oauth/admin_cli_test.sh $<TARGET_FILE:oauth_admin_cli>)
+set_tests_properties(oauth.admin_cli PROPERTIES LABELS "oauth" TIMEOUT 120)
