@@ -23,7 +23,7 @@ std::string error_of(std::string_view text) {
     return "";
 }
 
-TEST(ConfigTest, EmbeddedDefaultIsTcpOnLoopback1883) {
+TEST(AppConfigTest, EmbeddedDefaultIsTcpOnLoopback1883) {
     const config cfg = parse_config(default_config_text(), "<default>");
     ASSERT_EQ(cfg.mqtt.listeners.size(), 1U);
     const auto& l = cfg.mqtt.listeners[0];
@@ -37,7 +37,7 @@ TEST(ConfigTest, EmbeddedDefaultIsTcpOnLoopback1883) {
     EXPECT_EQ(cfg.log.level, "info");
 }
 
-TEST(ConfigTest, EmptyDocumentGivesTheSameDefaults) {
+TEST(AppConfigTest, EmptyDocumentGivesTheSameDefaults) {
     const config cfg = parse_config("", "empty.toml");
     ASSERT_EQ(cfg.mqtt.listeners.size(), 1U);
     EXPECT_EQ(cfg.mqtt.listeners[0].port, 1883);
@@ -45,7 +45,7 @@ TEST(ConfigTest, EmptyDocumentGivesTheSameDefaults) {
     EXPECT_EQ(cfg.mqtt.broker.receive_maximum, broker::broker_config{}.receive_maximum);
 }
 
-TEST(ConfigTest, ReadsEverySection) {
+TEST(AppConfigTest, ReadsEverySection) {
     const config cfg = parse_config(R"(
 [server]
 threads = 3
@@ -133,7 +133,7 @@ assign_client_ids = false
     EXPECT_FALSE(lim.assign_client_ids);
 }
 
-TEST(ConfigTest, PreConnectPacketLimitFollowsASmallerMaxPacketSize) {
+TEST(AppConfigTest, PreConnectPacketLimitFollowsASmallerMaxPacketSize) {
     EXPECT_EQ(
         parse_config("[mqtt.limits]\nmax_packet_size = 4096\n").mqtt.broker.max_packet_size_before_connect,
         4096U);
@@ -145,7 +145,7 @@ TEST(ConfigTest, PreConnectPacketLimitFollowsASmallerMaxPacketSize) {
               100U);
 }
 
-TEST(ConfigTest, ListenerDefaultsDependOnType) {
+TEST(AppConfigTest, ListenerDefaultsDependOnType) {
     const config cfg = parse_config(R"(
 [[mqtt.listeners]]
 type = "ws"
@@ -160,7 +160,7 @@ type = "tcp"
     EXPECT_EQ(cfg.mqtt.listeners[1].port, 1883);
 }
 
-TEST(ConfigTest, OutOfRangeNamesTheKeyAndTheRange) {
+TEST(AppConfigTest, OutOfRangeNamesTheKeyAndTheRange) {
     EXPECT_EQ(error_of("[mqtt.limits]\nmax_packet_size = 0\n"),
               "mqtt.limits.max_packet_size: must be between 16 and 268435455 (got 0)");
     EXPECT_EQ(error_of("[mqtt.limits]\nmax_packet_size = 268435456\n"),
@@ -174,7 +174,7 @@ TEST(ConfigTest, OutOfRangeNamesTheKeyAndTheRange) {
               "mqtt.limits.max_client_id_length: must be between 23 and 65535 (got 22)");
 }
 
-TEST(ConfigTest, WrongTypeNamesTheKey) {
+TEST(AppConfigTest, WrongTypeNamesTheKey) {
     EXPECT_EQ(error_of("[server]\nthreads = \"4\"\n"), "server.threads: must be an integer (got a string)");
     EXPECT_EQ(error_of("[server]\nthreads = 1.5\n"), "server.threads: must be an integer (got a float)");
     EXPECT_EQ(error_of("[mqtt]\nallow_anonymous = \"yes\"\n"),
@@ -186,7 +186,7 @@ TEST(ConfigTest, WrongTypeNamesTheKey) {
     EXPECT_EQ(error_of("[log]\nfile = 3\n"), "log.file: must be a string (got an integer)");
 }
 
-TEST(ConfigTest, BadEnumListsTheChoices) {
+TEST(AppConfigTest, BadEnumListsTheChoices) {
     EXPECT_EQ(error_of("[[mqtt.listeners]]\ntype = \"udp\"\n"),
               "mqtt.listeners[0].type: must be one of tcp, tls, ws, wss (got \"udp\")");
     EXPECT_EQ(error_of("[log]\nformat = \"xml\"\n"), "log.format: must be one of text, json (got \"xml\")");
@@ -194,7 +194,7 @@ TEST(ConfigTest, BadEnumListsTheChoices) {
               "log.level: must be one of trace, debug, info, warn, error, critical, off (got \"loud\")");
 }
 
-TEST(ConfigTest, UnknownKeysAnywhereAreErrors) {
+TEST(AppConfigTest, UnknownKeysAnywhereAreErrors) {
     EXPECT_EQ(error_of("colour = 1\n"), "colour: unknown key");
     EXPECT_EQ(error_of("[sever]\nthreads = 1\n"), "sever: unknown key (did you mean server?)");
     EXPECT_EQ(error_of("[mqtt.limits]\nmax_pakcet_size = 100\n"),
@@ -215,7 +215,7 @@ TEST(ConfigTest, UnknownKeysAnywhereAreErrors) {
               "\"tcp\")");
 }
 
-TEST(ConfigTest, DurationsTakeUnitsOrSeconds) {
+TEST(AppConfigTest, DurationsTakeUnitsOrSeconds) {
     milliseconds d{};
     EXPECT_TRUE(parse_duration("250ms", d));
     EXPECT_EQ(d, milliseconds(250));
@@ -242,7 +242,7 @@ TEST(ConfigTest, DurationsTakeUnitsOrSeconds) {
         "seconds (got -3)");
 }
 
-TEST(ConfigTest, ListenerConsistencyIsChecked) {
+TEST(AppConfigTest, ListenerConsistencyIsChecked) {
     EXPECT_EQ(error_of("[mqtt]\nlisteners = []\n"), "mqtt.listeners: at least one listener is required");
     EXPECT_EQ(error_of("[[mqtt.listeners]]\nport = 1\n[[mqtt.listeners]]\nport = 2\n"),
               "mqtt.listeners[1].name: duplicate listener name \"tcp\" (every listener needs its own name)");
@@ -265,7 +265,7 @@ TEST(ConfigTest, ListenerConsistencyIsChecked) {
         "mqtt.listeners[0].cert_file: cannot read \"/nonexistent/c.pem\"");
 }
 
-TEST(ConfigTest, ClientCertificatesNeedACa) {
+TEST(AppConfigTest, ClientCertificatesNeedACa) {
     const auto dir = std::filesystem::temp_directory_path() / "tollgate_config_test";
     std::filesystem::create_directories(dir);
     const auto pem = (dir / "x.pem").string();
@@ -288,13 +288,13 @@ TEST(ConfigTest, ClientCertificatesNeedACa) {
     std::filesystem::remove_all(dir);
 }
 
-TEST(ConfigTest, SyntaxErrorsGiveLineAndColumn) {
+TEST(AppConfigTest, SyntaxErrorsGiveLineAndColumn) {
     const std::string e = error_of("[server\nthreads = 1\n");
     EXPECT_EQ(e.rfind("test.toml:1:", 0), 0U) << e;
     EXPECT_NE(e.find("invalid TOML"), std::string::npos) << e;
 }
 
-TEST(ConfigTest, MissingFileIsAnError) {
+TEST(AppConfigTest, MissingFileIsAnError) {
     EXPECT_THROW((void)load_config_file("/nonexistent/tollgate.toml"), config_error);
 }
 
