@@ -20,17 +20,7 @@ bool revocation_matches(const revocation& r, const broker::principal& who) {
 
 void session_revoker::revoke(const revocation& r) {
     if (authn_ != nullptr) {
-        switch (r.what) {
-            case revocation::kind::access_token:
-                authn_->forget(r.value, {}, {});
-                break;
-            case revocation::kind::client:
-                authn_->forget({}, {}, r.value);
-                break;
-            case revocation::kind::subject:
-                authn_->forget({}, r.value, {});
-                break;
-        }
+        authn_->revoke(r);
     }
     broker_.end_sessions([r](const broker::principal& who) { return revocation_matches(r, who); },
                          mqtt::reason_code::administrative_action, "token revoked");

@@ -1,8 +1,10 @@
 // token_authenticator: token extraction, verification with issuer selection and key refresh, the
 // verified-token cache, per-connection checks and the principal (see token_authenticator.hpp).
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
@@ -190,6 +192,7 @@ struct token_authenticator::impl {
         t->client_id = r->client_id().value_or(std::string{});
         t->exp = r->exp().value_or(0);
         t->nbf = r->nbf();
+        t->iat = r->iat();
         t->scopes = r->scope();
         t->cnf_x5t_s256 = r->cnf_x5t_s256();
         t->claims = r->claims();
@@ -293,8 +296,66 @@ struct token_authenticator::impl {
         return r;
     }
 
+    /// Is the token covered by a remembered revocation? Prunes expired entries as it goes.
+    bool is_revoked(const detail::cached_token& t) {
+        const auto now = clock.unix_seconds();
+        std::lock_guard lock(revoked_mutex);
+        if (!t.jti.empty()) {
+            if (auto it = revoked_jtis.find(t.issuer + '\n' + t.jti); it != revoked_jtis.end()) {
+                if (it->second.until > now) {
+                    return true;
+                }
+                revoked_jtis.erase(it);
+            }
+        }
+        const std::int64_t iat = t.iat.value_or(0);  // no iat: treated as issued long ago
+        for (auto it = revoked_other.begin(); it != revoked_other.end();) {
+            if (it->until <= now) {
+                it = revoked_other.erase(it);
+                continue;
+            }
+            const bool same =
+                it->issuer == t.issuer && (it->what == revocation::kind::client ? t.client_id == it->value
+                                                                                : subject_of(t) == it->value);
+            if (same && iat <= it->revoked_at) {
+                return true;
+            }
+            ++it;
+        }
+        return false;
+    }
+
+    void remember(revocation r) {
+        const auto now = clock.unix_seconds();
+        if (r.revoked_at == 0) {
+            r.revoked_at = now;
+        }
+        if (r.until == 0) {
+            r.until = r.revoked_at + config.revocation_memory.count();
+        }
+        std::lock_guard lock(revoked_mutex);
+        if (r.what == revocation::kind::access_token) {
+            if (revoked_jtis.size() >= config.max_revocations) {
+                std::erase_if(revoked_jtis, [now](const auto& e) { return e.second.until <= now; });
+            }
+            if (revoked_jtis.size() >= config.max_revocations && !revoked_jtis.empty()) {
+                revoked_jtis.erase(revoked_jtis.begin());
+            }
+            revoked_jtis[r.issuer + '\n' + r.value] = r;
+        } else {
+            if (revoked_other.size() >= config.max_revocations) {
+                revoked_other.erase(revoked_other.begin());
+            }
+            revoked_other.push_back(std::move(r));
+        }
+    }
+
     auth_result finish(const auth_request& req, const std::optional<common::shared_bytes>& cert,
                        std::shared_ptr<const detail::cached_token> t, const std::string& fingerprint) {
+        if (is_revoked(*t)) {
+            return fail(req, reason_code::bad_user_name_or_password, invalid_token, "token revoked", t.get(),
+                        fingerprint);
+        }
         if (auto failed = connection_checks(*t, req, cert)) {
             return fail(req, reason_code::not_authorized, not_accepted, *failed, t.get(), fingerprint);
         }
@@ -312,6 +373,9 @@ struct token_authenticator::impl {
     detail::token_cache cache;
     jose::token_limits limits;
     std::vector<std::unique_ptr<issuer_state>> issuers;
+    std::mutex revoked_mutex;
+    std::unordered_map<std::string, revocation> revoked_jtis;  ///< key: issuer '\n' jti
+    std::deque<revocation> revoked_other;                      ///< client and subject revocations
     std::shared_ptr<spdlog::logger> log = common::logger("auth");
     std::atomic<std::uint64_t> verifications{0};
     std::atomic<std::uint64_t> cache_hits{0};
@@ -394,10 +458,24 @@ void token_authenticator::authenticate(auth_request req, std::function<void(auth
     }
 }
 
-void token_authenticator::forget(std::string_view jti, std::string_view subject, std::string_view client_id) {
-    impl_->cache.erase_if([&](const detail::cached_token& t) {
-        return (!jti.empty() && t.jti == jti) || (!subject.empty() && impl::subject_of(t) == subject) ||
-               (!client_id.empty() && t.client_id == client_id);
+void token_authenticator::revoke(const revocation& r) {
+    if (r.value.empty()) {
+        return;
+    }
+    impl_->remember(r);
+    impl_->cache.erase_if([&r](const detail::cached_token& t) {
+        if (t.issuer != r.issuer) {
+            return false;
+        }
+        switch (r.what) {
+            case revocation::kind::access_token:
+                return t.jti == r.value;
+            case revocation::kind::client:
+                return t.client_id == r.value;
+            case revocation::kind::subject:
+                return impl::subject_of(t) == r.value;
+        }
+        return false;
     });
 }
 

@@ -29,6 +29,7 @@ struct cached_token {
     std::string client_id;  ///< "client_id" claim
     std::int64_t exp = 0;
     std::optional<std::int64_t> nbf;
+    std::optional<std::int64_t> iat;
     std::vector<std::string> scopes;
     std::optional<std::string> cnf_x5t_s256;
     boost::json::object claims;  ///< for {claim:NAME} and a configured binding claim

@@ -1,25 +1,21 @@
 #pragma once
 // session_revoker: turns a revocation (of one access token, every token of a client, or every token
 // of a subject, all from one issuer) into broker::end_sessions() for the matching live sessions and
-// drops the matching verified tokens from the authenticator's cache, so neither a live session nor
-// a reconnect with the revoked token survives it. MQTT 5 sessions get DISCONNECT 0x98
+// tells the authenticator (token_authenticator::revoke: cache entries dropped, the revocation
+// remembered until the tokens it covers have expired), so neither a live session nor a reconnect
+// with a revoked token survives it. MQTT 5 sessions get DISCONNECT 0x98
 // (administrative action) with the reason string "token revoked"; MQTT 3.1.1 connections are closed.
 //
 // It knows nothing of libs/oauth: apps/tollgate/auth_wiring.cpp subscribes to the authorization
 // server's revocation_hub and forwards each event here.
 // Thread-safety: revoke() may be called from any thread; the broker runs the match on its workers.
+#include <cstdint>
 #include <string>
 
 #include <tollgate/auth/token_authenticator.hpp>
 #include <tollgate/broker/broker.hpp>
 
 namespace tollgate::auth {
-
-struct revocation {
-    enum class kind { access_token, client, subject } what = kind::access_token;
-    std::string issuer;  ///< only sessions authenticated by this issuer match
-    std::string value;   ///< the jti, the client_id claim or the subject
-};
 
 /// Does this principal fall under the revocation?
 bool revocation_matches(const revocation& r, const broker::principal& who);

@@ -105,6 +105,10 @@ struct token_auth_config {
     std::size_t cache_size = 10000;                         ///< verified tokens kept (0: no cache)
     std::size_t max_token_bytes = 8 * 1024;                 ///< longer tokens are refused unparsed
     std::chrono::seconds unknown_kid_refresh_interval{10};  ///< per issuer
+    /// How long a client/subject revocation (or one without a known exp) is remembered: at least the
+    /// longest access-token lifetime of the issuers.
+    std::chrono::seconds revocation_memory{24 * 3600};
+    std::size_t max_revocations = 100000;
     scope_limits scopes;
     /// When set, cold verifications (signature checks) run through it instead of inline, keeping the
     /// broker's event loop free. It must run the function exactly once, on any thread.
@@ -124,6 +128,18 @@ struct session_context {
 /// another authenticator).
 const session_context* context_of(const broker::principal& who) noexcept;
 
+struct revocation {
+    enum class kind { access_token, client, subject } what = kind::access_token;
+    std::string issuer;  ///< only sessions authenticated by this issuer match
+    std::string value;   ///< the jti, the client_id claim or the subject
+    /// Unix seconds of the revocation: client/subject revocations refuse tokens issued (iat) at or
+    /// before it. 0: now.
+    std::int64_t revoked_at = 0;
+    /// Unix seconds until which the revocation is remembered (a revoked token's exp). 0: revoked_at
+    /// plus token_auth_config::revocation_memory.
+    std::int64_t until = 0;
+};
+
 struct auth_stats {
     std::uint64_t verifications = 0;  ///< signature verifications attempted
     std::uint64_t cache_hits = 0;
@@ -142,9 +158,11 @@ class token_authenticator final : public broker::authenticator {
 
     void authenticate(broker::auth_request request, std::function<void(broker::auth_result)> done) override;
 
-    /// Drops cached verifications of tokens whose jti, subject or client_id claim matches (revocation).
-    /// Empty arguments match nothing.
-    void forget(std::string_view jti, std::string_view subject, std::string_view client_id);
+    /// Remembers a revocation: from now on a token it covers (same issuer; same jti, or same
+    /// client_id claim / subject with iat at or before revoked_at) is refused (0x86 / DISCONNECT
+    /// 0x87 on re-authentication), and matching cache entries are dropped. Remembered entries are
+    /// pruned once past `until`; at most max_revocations are kept (the oldest go first).
+    void revoke(const revocation& r);
 
     [[nodiscard]] auth_stats stats() const;
     [[nodiscard]] std::size_t cache_entries() const;
