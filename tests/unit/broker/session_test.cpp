@@ -58,6 +58,9 @@ TEST_F(session_test, session_expires_after_the_interval_MQTT_3_1_2_23) {
 }
 
 TEST_F(session_test, expiry_ffffffff_is_capped_by_max_session_expiry) {
+    f.b.reset();
+    f.config.max_session_expiry = 3600;
+    f.start();
     auto& a = f.client(0);
     auto ack = a.connect("s", false, 0xFFFFFFFF);
     EXPECT_EQ(ack.properties.session_expiry_interval,
