@@ -12,9 +12,11 @@
 // small buffers into one record (beast::flat_stream) because encryption copies anyway.
 #include <array>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -39,12 +41,23 @@ using tls_stream = beast::ssl_stream<tcp::socket>;
 using ws_stream = beast::websocket::stream<tcp::socket>;
 using wss_stream = beast::websocket::stream<tls_stream>;
 
+/// A connection as the server's registry sees it.
+class registered_connection {
+  public:
+    virtual ~registered_connection() = default;
+    /// Closes the socket and drops the handler without on_closed. Only while no worker runs
+    /// (the pool stopped): used by ~server to release handlers before their owners go away.
+    virtual void detach() = 0;
+};
+
 /// What a listener shares with its connections. Holds no I/O object.
 struct listener_shared {
     listener_config config;
     std::shared_ptr<asio::ssl::context> tls;  ///< for tls and wss
     handler_factory factory;
     std::shared_ptr<connection_slots> slots;
+    std::mutex registry_mutex;  ///< guards registry
+    std::unordered_map<const void*, std::weak_ptr<registered_connection>> registry;
 };
 
 /// Starts a connection on an accepted socket. Call on the socket's worker thread. `slot` is the
@@ -62,7 +75,9 @@ void start_wss_connection(std::shared_ptr<listener_shared> listener, tcp::socket
 peer_info make_peer(const listener_config& config, const tcp::socket& socket);
 
 template <class Stream>
-class connection final : public link, public std::enable_shared_from_this<connection<Stream>> {
+class connection final : public link,
+                         public registered_connection,
+                         public std::enable_shared_from_this<connection<Stream>> {
   public:
     static constexpr bool is_ws = std::is_same_v<Stream, ws_stream> || std::is_same_v<Stream, wss_stream>;
     static constexpr bool is_tls = std::is_same_v<Stream, tls_stream> || std::is_same_v<Stream, wss_stream>;
@@ -72,9 +87,10 @@ class connection final : public link, public std::enable_shared_from_this<connec
                slot_guard slot);
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
-    ~connection() override = default;
+    ~connection() override;
 
     void start();
+    void detach() override;
 
     // link
     void send(common::shared_bytes bytes) override;

@@ -45,7 +45,27 @@ connection<Stream>::connection(std::shared_ptr<listener_shared> listener, tcp::s
     , worker_(worker) {}
 
 template <class Stream>
+connection<Stream>::~connection() {
+    std::lock_guard lock(listener_->registry_mutex);
+    listener_->registry.erase(this);
+}
+
+template <class Stream>
+void connection<Stream>::detach() {
+    phase_ = phase::closed;
+    boost::system::error_code ignored;
+    socket().close(ignored);
+    slot_.release();
+    queue_.clear();
+    handler_.reset();
+}
+
+template <class Stream>
 void connection<Stream>::start() {
+    {
+        std::lock_guard lock(listener_->registry_mutex);
+        listener_->registry.emplace(this, this->weak_from_this());
+    }
     boost::system::error_code ignored;
     socket().set_option(tcp::no_delay(true), ignored);
     if constexpr (is_tls || is_ws) {
@@ -471,6 +491,7 @@ void connection<Stream>::finish(std::error_code reason) {
     boost::system::error_code ignored;
     socket().shutdown(tcp::socket::shutdown_both, ignored);
     socket().close(ignored);
+    slot_.release();  // the count is of open sockets, whoever still holds this object
     queue_.clear();
     pending_ = 0;
     queued_bytes_ = 0;

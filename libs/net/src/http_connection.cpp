@@ -326,6 +326,7 @@ class http_connection final : public http_connection_base,
         timer_.cancel();
         boost::system::error_code ignored;
         socket().close(ignored);
+        slot_.release();
     }
 
     Stream stream_;

@@ -106,6 +106,7 @@ void io_pool::run() {
     if (impl_->running.exchange(true)) {
         throw std::logic_error("io_pool::run called twice");
     }
+    impl_->active = true;
     std::vector<std::thread> threads;
     threads.reserve(impl_->workers.size());
     for (unsigned i = 1; i < impl_->workers.size(); ++i) {
@@ -117,6 +118,11 @@ void io_pool::run() {
     for (auto& t : threads) {
         t.join();
     }
+    impl_->active = false;
+}
+
+bool io_pool::running() const noexcept {
+    return impl_->active;
 }
 
 void io_pool::stop() {

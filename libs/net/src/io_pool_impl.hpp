@@ -23,7 +23,8 @@ struct io_pool::impl {
     };
     std::vector<std::unique_ptr<worker>> workers;
     std::atomic<bool> stopped{false};
-    std::atomic<bool> running{false};
+    std::atomic<bool> running{false};  ///< run() was called
+    std::atomic<bool> active{false};   ///< run() has not returned yet
     std::unique_ptr<boost::asio::signal_set> signals;
 };
 

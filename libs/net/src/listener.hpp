@@ -76,13 +76,16 @@ struct connection_slots {
     std::atomic<std::size_t> count{0};
 };
 
-/// A held slot; releases it on destruction.
+/// A held slot; released by release() or on destruction.
 class slot_guard {
   public:
     explicit slot_guard(std::shared_ptr<connection_slots> slots) : slots_(std::move(slots)) {}
-    ~slot_guard() {
+    ~slot_guard() { release(); }
+    /// Gives the slot back now (when the socket closes); idempotent.
+    void release() noexcept {
         if (slots_) {
             slots_->release();
+            slots_.reset();
         }
     }
     slot_guard(slot_guard&&) = default;

@@ -55,6 +55,26 @@ server::server(io_pool& pool, std::vector<listener_config> listeners, handler_fa
 
 server::~server() {
     stop_accepting();
+    if (state_->pool.running()) {
+        return;  // connections go on; they end with their peers or with the pool
+    }
+    // No worker runs: release every handler now, while what it refers to (the broker) still exists,
+    // rather than when the pool destroys the pending operations that hold the connections.
+    std::vector<std::shared_ptr<detail::registered_connection>> open;
+    {
+        std::lock_guard lock(state_->mutex);
+        for (const auto& listener : state_->listeners) {
+            std::lock_guard registry_lock(listener->registry_mutex);
+            for (const auto& [key, weak] : listener->registry) {
+                if (auto c = weak.lock()) {
+                    open.push_back(std::move(c));
+                }
+            }
+        }
+    }
+    for (const auto& c : open) {
+        c->detach();
+    }
 }
 
 void server::start() {

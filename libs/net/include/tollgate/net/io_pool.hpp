@@ -34,6 +34,10 @@ class io_pool {
     /// posted function throws, the exception is logged and the worker carries on.
     void run();
 
+    /// True from the start of run() until it returns (false again after stop() once run() returned).
+    /// Thread-safe.
+    [[nodiscard]] bool running() const noexcept;
+
     /// Asks every worker to stop (pending handlers are not run). Thread-safe, idempotent, may be
     /// called before run() (run() then returns at once).
     void stop();

@@ -22,7 +22,10 @@ class server {
   public:
     /// Validates nothing yet; see start(). The pool must outlive the server.
     server(io_pool& pool, std::vector<listener_config> listeners, handler_factory factory);
-    /// Stops accepting. Open connections keep running until closed or the pool stops.
+    /// Stops accepting. While the pool runs, open connections keep running until they close. Once
+    /// the pool has stopped (run() returned), every open connection is closed and its handler
+    /// released here, without on_closed, so handlers never outlive what they refer to when the
+    /// server is destroyed before them (declare the server after the broker).
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;
