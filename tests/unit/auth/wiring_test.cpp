@@ -1,0 +1,161 @@
+// apps/tollgate/auth_wiring: the [auth] section (strict like config.cpp), building the stack from
+// static key files, and revocation events from the authorization server's hub ending live sessions.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "auth_wiring.hpp"
+#include "config.hpp"
+#include "token_env.hpp"
+
+namespace tollgate::app {
+namespace {
+
+using mqtt::reason_code;
+
+auth_settings parse(std::string_view text) {
+    auto doc = toml::parse(text);
+    return parse_auth_settings(*doc["auth"].as_table());
+}
+
+std::string error_of(std::string_view text) {
+    try {
+        (void)parse(text);
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(auth_config, defaults_and_values) {
+    auto s = parse("[auth]\n");
+    EXPECT_FALSE(s.enabled);
+    EXPECT_EQ(s.audience, "urn:tollgate:broker");
+    EXPECT_EQ(s.leeway, std::chrono::seconds{30});
+    auto t = parse(R"([auth]
+enabled = true
+audience = "urn:x"
+required_username = "oauth2"
+client_id_binding = "claim"
+client_id_claim = "device"
+cache_size = 5
+leeway = "10s"
+max_token_bytes = 4096
+builtin_issuer = false
+[[auth.issuers]]
+issuer = "https://idp.example"
+keys = ["a.json", { file = "a.pem", kid = "k1", alg = "ES256" }]
+algorithms = ["ES256"]
+audiences = ["urn:y"]
+require_typ = false
+)");
+    EXPECT_TRUE(t.enabled);
+    EXPECT_EQ(t.required_username, "oauth2");
+    EXPECT_EQ(t.binding, auth::client_id_binding::claim);
+    EXPECT_EQ(t.binding_claim, "device");
+    EXPECT_EQ(t.cache_size, 5U);
+    EXPECT_EQ(t.leeway, std::chrono::seconds{10});
+    ASSERT_EQ(t.issuers.size(), 1U);
+    EXPECT_EQ(t.issuers[0].algorithms, std::vector<std::string>{"ES256"});
+    EXPECT_FALSE(t.issuers[0].require_typ);
+    ASSERT_EQ(t.issuers[0].key_files.size(), 2U);
+    EXPECT_EQ(t.issuers[0].key_files[0].file, "a.json");
+    EXPECT_EQ(t.issuers[0].key_files[1].kid, "k1");
+    EXPECT_EQ(t.issuers[0].key_files[1].alg, "ES256");
+}
+
+TEST(auth_config, errors_name_the_key_path) {
+    EXPECT_NE(error_of("[auth]\nenabeld = true\n").find("auth.enabeld"), std::string::npos);
+    EXPECT_NE(error_of("[auth]\nclient_id_binding = \"x\"\n").find("auth.client_id_binding"),
+              std::string::npos);
+    EXPECT_NE(error_of("[auth]\nclient_id_binding = \"claim\"\n").find("auth.client_id_claim"),
+              std::string::npos);
+    EXPECT_NE(error_of("[auth]\n[[auth.issuers]]\nissuer = \"i\"\nkeys = [\"k\"]\nalgorithms = [\"none\"]\n")
+                  .find("auth.issuers[0].algorithms[0]"),
+              std::string::npos);
+    EXPECT_NE(
+        error_of("[auth]\n[[auth.issuers]]\nissuer = \"i\"\nkeys = [1]\n").find("auth.issuers[0].keys[0]"),
+        std::string::npos);
+    EXPECT_NE(error_of("[auth]\n[[auth.issuers]]\nissuer = \"i\"\n").find("auth.issuers[0].keys"),
+              std::string::npos);
+    EXPECT_NE(error_of("[auth]\n[[auth.issuers]]\nissuer = \"i\"\nkeys = [\"k\"]\nextra = 1\n")
+                  .find("auth.issuers[0].extra"),
+              std::string::npos);
+    EXPECT_NE(error_of("[auth]\n[[auth.issuers]]\nissuer = \"i\"\nkeys = [{ file = \"f\", kd = \"x\" }]\n")
+                  .find("auth.issuers[0].keys[0].kd"),
+              std::string::npos);
+    EXPECT_NE(error_of("[auth]\nleeway = \"1h\"\n").find("auth.leeway"), std::string::npos);
+}
+
+TEST(auth_config, no_issuer_is_an_error) {
+    common::manual_clock clock;
+    auth_settings s;
+    s.enabled = true;
+    EXPECT_THROW((void)build_auth(s, clock, nullptr), config_error);
+}
+
+struct temp_dir {
+    temp_dir()
+        : path(std::filesystem::temp_directory_path() / ("tollgate-auth-" + std::to_string(::getpid()))) {
+        std::filesystem::create_directories(path);
+    }
+    ~temp_dir() { std::filesystem::remove_all(path); }
+    std::string write(const std::string& name, const std::string& text) const {
+        auto p = path / name;
+        std::ofstream(p) << text;
+        return p.string();
+    }
+    std::filesystem::path path;
+};
+
+TEST(auth_wiring, static_keys_and_revocation_events) {
+    temp_dir dir;
+    broker::test::broker_fixture f;
+    auth::test::token_env env(f.clock);
+    auth_settings s;
+    s.enabled = true;
+    issuer_settings is;
+    is.issuer = std::string(auth::test::issuer);
+    is.algorithms = {"ES256"};
+    is.key_files = {key_file_settings{dir.write("k.pem", env.key.public_pem().value()), "k1", "ES256"}};
+    s.issuers.push_back(is);
+    auto stack = build_auth(s, f.clock, nullptr);
+    f.start(&stack->authz, stack->authn.get());
+    oauth::revocation_hub hub;
+    stack->link_revocations(*f.b, hub, std::string(auth::test::issuer));
+
+    auto claims = env.claims("mqtt:pub:a/#");
+    const std::string jti(claims["jti"].as_string());
+    auto& c = f.client(0);
+    auto conn = c.make_connect("d");
+    conn.password = auth::test::bytes_of(env.sign(claims));
+    c.send(conn);
+    ASSERT_EQ(c.expect<mqtt::connack>().reason_code, reason_code::success);
+
+    // A private key file is refused, naming the key path.
+    issuer_settings bad = is;
+    bad.key_files = {key_file_settings{dir.write("priv.pem", env.key.private_pem().value()), "k1", {}}};
+    auth_settings s2;
+    s2.issuers.push_back(bad);
+    try {
+        (void)build_auth(s2, f.clock, nullptr);
+        ADD_FAILURE() << "private key accepted";
+    } catch (const config_error& e) {
+        EXPECT_NE(std::string(e.what()).find("auth.issuers[0].keys"), std::string::npos);
+    }
+
+    oauth::revocation_event e;
+    e.kind = oauth::revocation_kind::access_token;
+    e.jti = jti;
+    e.time = f.clock.unix_seconds();
+    hub.publish(e);
+    f.settle();
+    auto d = c.expect<mqtt::disconnect>();
+    EXPECT_EQ(d.reason_code, reason_code::administrative_action);
+    EXPECT_TRUE(c.closed());
+    stack->revocations.reset();
+}
+
+}  // namespace
+}  // namespace tollgate::app
