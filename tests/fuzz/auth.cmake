@@ -1,0 +1,7 @@
+# libFuzzer targets for libs/auth (included by tests/fuzz/CMakeLists.txt in the fuzz build).
+# fuzz_auth_scope: the scope grammar, placeholder substitution and filter coverage invariants.
+tollgate_fuzz_target(fuzz_auth_scope
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_auth_scope.cpp
+  DEPS tollgate::auth
+  CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/auth_scope
+  SECONDS 20)
