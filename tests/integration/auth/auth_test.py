@@ -1,0 +1,158 @@
+"""The broker as an OAuth 2.0 resource server, end to end (docs/auth.md).
+
+The real tollgate runs with its built-in authorization server and [auth] enabled (anonymous off).
+A client registered with `tollgate admin client add` gets a token from /token (client_credentials,
+RFC 6749 §4.4) and connects with it: as the CONNECT password (mosquitto_pub -P), and through MQTT 5
+enhanced authentication (method CUSTOM-JWT) with re-authentication (AUTH 0x19). A token revoked
+through /revoke (RFC 7009) ends its live session within one second.
+"""
+
+import base64
+import json
+import re
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import mqtt_wire as w
+from tollgate_fixture import BrokerTestCase, binary_path, main, make_config, tcp_listener
+
+PROP_REASON_STRING = 0x1F
+MOSQUITTO_TIMEOUT = 20
+
+
+def mosquitto_pub(port, topic, message, qos=0, version="mqttv311", extra=()):
+    """Runs mosquitto_pub; returns (exit code, output)."""
+    args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-V", version, "-t", topic, "-q", str(qos),
+            "-m", message] + list(extra)
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=MOSQUITTO_TIMEOUT)
+    return r.returncode, r.stdout.decode(errors="replace")
+PROP_AUTH_METHOD = 0x15
+PROP_AUTH_DATA = 0x16
+REAUTHENTICATE = 0x19
+
+
+class AuthEndToEnd(BrokerTestCase):
+    def broker_options(self):
+        text = make_config([tcp_listener()], mqtt={"allow_anonymous": False}, server={"threads": 2},
+                           log={"level": "debug"}, oauth={"enabled": True, "port": 0})
+        text += "\n[auth]\nenabled = true\n"
+        return {"config_text": text}
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def oauth_url(self, path):
+        port = self.broker.port("oauth")
+        return "http://127.0.0.1:%d%s" % (port, path)
+
+    def register(self, scopes, ttl=None):
+        """`tollgate admin client add` on the broker's data directory; returns (id, secret)."""
+        args = [binary_path(), "admin", "--data-dir", self.broker.data_dir, "client", "add",
+                "--grant", "client_credentials"]
+        for s in scopes:
+            args += ["--scope", s]
+        if ttl is not None:
+            args += ["--ttl", str(ttl)]
+        out = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        text = out.stdout.decode()
+        self.assertEqual(out.returncode, 0, text)
+        client_id = re.search(r"^client_id:\s+(\S+)", text, re.M).group(1)
+        secret = re.search(r"^client_secret:\s+(\S+)", text, re.M).group(1)
+        return client_id, secret
+
+    def post(self, path, form, client):
+        data = urllib.parse.urlencode(form).encode()
+        req = urllib.request.Request(self.oauth_url(path), data=data, method="POST")
+        basic = base64.b64encode(("%s:%s" % (urllib.parse.quote(client[0], safe=""),
+                                             urllib.parse.quote(client[1], safe=""))).encode()).decode()
+        req.add_header("Authorization", "Basic " + basic)
+        req.add_header("Content-Type", "application/x-www-form-urlencoded")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+            return json.loads(body) if body else {}
+
+    def token(self, client, scope):
+        return self.post("/token", {"grant_type": "client_credentials", "scope": scope}, client)["access_token"]
+
+    def raw_connect_v5(self, client_id, props=b"", password=None, username=None):
+        c = w.RawClient(self.broker.port())
+        self.on_teardown(c.close)
+        c.send(w.connect(client_id, version=5, props=props, password=password, username=username))
+        ack = c.expect(w.CONNACK)
+        return c, ack
+
+    @staticmethod
+    def auth_props(token):
+        return (bytes([PROP_AUTH_METHOD]) + w.utf8("CUSTOM-JWT") + bytes([PROP_AUTH_DATA]) +
+                w.binary(token.encode()))
+
+    @staticmethod
+    def puback_reason(c, topic, packet_id):
+        c.send(w.publish(topic, b"x", qos=1, packet_id=packet_id, version=5))
+        p = c.expect(w.PUBACK)
+        return p.body[2] if len(p.body) > 2 else 0
+
+    # ---- tests ---------------------------------------------------------------------------------
+
+    def test_mosquitto_pub_with_token_within_and_outside_scope(self):
+        client = self.register(["mqtt:pub:allowed/#"])
+        tok = self.token(client, "mqtt:pub:allowed/#")
+        # Within scope: QoS 1 completes (mosquitto_pub exits 0 after PUBACK).
+        rc, out = mosquitto_pub(self.broker.port(), "allowed/x", "hi", qos=1, version="mqttv5",
+                                extra=["-u", "oauth2", "-P", tok])
+        self.assertEqual(rc, 0, out)
+        rc, out = mosquitto_pub(self.broker.port(), "allowed/x", "hi", qos=1, extra=["-u", "oauth2", "-P", tok])
+        self.assertEqual(rc, 0, out)  # MQTT 3.1.1 too
+        # Outside scope, MQTT 5: PUBACK 0x87, which mosquitto_pub reports as a failure.
+        rc, out = mosquitto_pub(self.broker.port(), "forbidden/x", "hi", qos=1, version="mqttv5",
+                                extra=["-u", "oauth2", "-P", tok])
+        self.assertNotEqual(rc, 0, out)
+        # A wrong token: CONNACK return code 4 (bad user name or password).
+        rc, out = mosquitto_pub(self.broker.port(), "allowed/x", "hi", qos=1, extra=["-u", "oauth2", "-P", tok + "x"])
+        self.assertNotEqual(rc, 0, out)
+
+    def test_no_token_refused_anonymous_off(self):
+        c = w.RawClient(self.broker.port())
+        self.on_teardown(c.close)
+        c.send(w.connect("anon", version=5))
+        ack = c.expect(w.CONNACK)
+        self.assertNotEqual(w.connack_reason(ack), 0)
+
+    def test_custom_jwt_and_reauthentication_narrowing(self):
+        client = self.register(["mqtt:pub:a/#", "mqtt:pub:a/b"])
+        wide = self.token(client, "mqtt:pub:a/#")
+        narrow = self.token(client, "mqtt:pub:a/b")
+        c, ack = self.raw_connect_v5("reauth-1", props=self.auth_props(wide))
+        self.assertEqual(w.connack_reason(ack), 0)
+        self.assertIn(self.puback_reason(c, "a/x", 1), (0x00, 0x10))
+        # AUTH 0x19 with the narrower token, then at once a PUBLISH the new scopes refuse.
+        auth = w.packet(0xF0, bytes([REAUTHENTICATE]) + w.properties(self.auth_props(narrow)))
+        c.send(auth + w.publish("a/x", b"y", qos=1, packet_id=2, version=5))
+        reply = c.expect(w.AUTH)
+        self.assertEqual(reply.body[0], 0x00)
+        p = c.expect(w.PUBACK)
+        self.assertEqual(p.body[2], 0x87)
+        self.assertIn(self.puback_reason(c, "a/b", 3), (0x00, 0x10))
+        # An unknown method is refused with 0x8C.
+        c2, ack2 = self.raw_connect_v5("m", props=bytes([PROP_AUTH_METHOD]) + w.utf8("SCRAM-SHA-1"))
+        self.assertEqual(w.connack_reason(ack2), 0x8C)
+
+    def test_revoked_token_ends_session_within_one_second(self):
+        client = self.register(["mqtt:all:t/#"])
+        tok = self.token(client, "mqtt:all:t/#")
+        c, ack = self.raw_connect_v5("revoked-1", username="oauth2", password=tok.encode())
+        self.assertEqual(w.connack_reason(ack), 0)
+        start = time.monotonic()
+        self.post("/revoke", {"token": tok, "token_type_hint": "access_token"}, client)
+        p = c.expect(w.DISCONNECT, timeout=1.0)
+        self.assertLess(time.monotonic() - start, 1.0)
+        self.assertEqual(p.body[0], 0x98)  # administrative action, reason string "token revoked"
+        c.expect_closed(timeout=1.0)
+        # The revoked token no longer connects.
+        c2, ack2 = self.raw_connect_v5("revoked-2", username="oauth2", password=tok.encode())
+        self.assertEqual(w.connack_reason(ack2), 0x86)
+
+
+if __name__ == "__main__":
+    main()
