@@ -157,5 +157,53 @@ TEST(auth_wiring, static_keys_and_revocation_events) {
     stack->revocations.reset();
 }
 
+// The built-in authorization server in process: its keys (no network), a key rotation picked up on
+// the unknown kid, and revoke_token() ending the live session through the revocation hub.
+TEST(auth_wiring, builtin_issuer_rotation_and_revocation) {
+    temp_dir dir;
+    broker::test::broker_fixture f;
+    oauth::server_config oc;
+    oc.data_dir = dir.path.string();
+    oc.issuer = "http://127.0.0.1:9";
+    oauth::authorization_server as(oc, f.clock);
+    auth_settings s;
+    s.enabled = true;
+    auto stack = build_auth(s, f.clock, &as);
+    f.start(&stack->authz, stack->authn.get());
+    stack->link_revocations(*f.b, as.revocations(), as.config().issuer);
+
+    oauth::grant_context g;
+    g.client_id = "app-1";
+    g.scope = "mqtt:pub:a/#";
+    g.audience = "urn:tollgate:broker";
+    g.ttl = 600;
+    auto connect = [&](const std::string& id, const std::string& token) {
+        auto& c = f.client(0);
+        auto conn = c.make_connect(id);
+        conn.password = auth::test::bytes_of(token);
+        c.send(conn);
+        return std::pair<broker::test::test_client*, reason_code>(&c, c.expect<mqtt::connack>().reason_code);
+    };
+    auto [c1, rc1] = connect("c1", as.issue_access_token(g).first);
+    ASSERT_EQ(rc1, reason_code::success);
+    c1->send(broker::test::make_publish("a/x", "1", 1, 1));
+    EXPECT_EQ(c1->expect<mqtt::puback>().reason_code, reason_code::no_matching_subscribers);
+
+    as.keys().rotate();  // a token under the new kid: the key source is re-read on the unknown kid
+    auto [token2, jti2] = as.issue_access_token(g);
+    auto [c2, rc2] = connect("c2", token2);
+    ASSERT_EQ(rc2, reason_code::success);
+
+    EXPECT_TRUE(as.revoke_token(jti2));
+    f.settle();
+    EXPECT_EQ(c2->expect<mqtt::disconnect>().reason_code, reason_code::administrative_action);
+    EXPECT_TRUE(c2->closed());
+    EXPECT_FALSE(c1->closed());
+    auto [c3, rc3] = connect("c3", token2);
+    EXPECT_EQ(rc3, reason_code::bad_user_name_or_password);
+    (void)c3;
+    stack->revocations.reset();
+}
+
 }  // namespace
 }  // namespace tollgate::app
