@@ -9,6 +9,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "config_oauth.hpp"
 #include "config_reader.hpp"
 
 namespace tollgate::app {
@@ -29,13 +30,23 @@ level = "info"
 format = "text"
 
 [mqtt]
-allow_anonymous = true
+allow_anonymous = false
 
 [[mqtt.listeners]]
 name = "mqtt"
 type = "tcp"
 address = "127.0.0.1"
 port = 1883
+
+[oauth]
+enabled = true
+issuer = "http://127.0.0.1:8080"
+address = "127.0.0.1"
+port = 8080
+
+[auth]
+enabled = true
+builtin_issuer = true
 )";
 
 constexpr std::array<std::pair<std::string_view, listener_type>, 4> listener_types{{
@@ -311,6 +322,7 @@ void validate(const config& cfg) {
     if (cfg.server.data_dir.empty()) {
         fail("server.data_dir", "must not be empty");
     }
+    detail::validate_oauth(cfg.oauth);
 }
 
 config parse_config(std::string_view toml_text, std::string_view source) {
@@ -335,6 +347,13 @@ config parse_config(std::string_view toml_text, std::string_view source) {
     if (const toml::table* t = top.table("mqtt")) {
         table_reader r(*t, "mqtt");
         read_mqtt(r, cfg.mqtt);
+    }
+    if (const toml::table* t = top.table("oauth")) {
+        table_reader r(*t, "oauth");
+        detail::read_oauth(r, cfg.oauth);
+    }
+    if (const toml::table* t = top.table("auth")) {
+        cfg.auth = parse_auth_settings(*t, "auth");
     }
     top.finish();
     validate(cfg);

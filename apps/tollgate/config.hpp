@@ -18,6 +18,9 @@
 
 #include <tollgate/broker/config.hpp>
 #include <tollgate/common/log.hpp>
+#include <tollgate/oauth/config.hpp>
+
+#include "auth_wiring.hpp"
 
 namespace tollgate::app {
 
@@ -59,10 +62,18 @@ struct server_settings {
     std::chrono::milliseconds shutdown_timeout{5000};  ///< graceful shutdown deadline
 };
 
+/// [oauth]: the built-in authorization server. Its data directory is server.data_dir.
+struct oauth_settings {
+    bool enabled = true;
+    oauth::server_config server;
+};
+
 struct config {
     server_settings server;
     common::log_options log;
     mqtt_settings mqtt;
+    oauth_settings oauth;
+    auth_settings auth;
 };
 
 /// A configuration that cannot be used. what() is "<key path>: <problem>" (or "<file>: <problem>"

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "admin.hpp"
 #include "serve.hpp"
 
 namespace {
@@ -13,7 +14,8 @@ constexpr const char* version_text = "tollgate " TOLLGATE_VERSION;
 void add_serve(CLI::App& app, tollgate::app::serve_options& o) {
     auto* serve = app.add_subcommand("serve", "Run the MQTT broker until SIGINT or SIGTERM");
     serve->footer(
-        "Without --config, the embedded default is used: MQTT over TCP on 127.0.0.1:1883\n"
+        "Without --config, the embedded default is used: MQTT over TCP on 127.0.0.1:1883 and the\n"
+        "authorization server on http://127.0.0.1:8080\n"
         "(print it with --print-default-config). Every key is listed in docs/configuration.md.\n"
         "Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad command line or configuration.");
     serve->add_option("-c,--config", o.config_file, "TOML configuration file")->check(CLI::ExistingFile);
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
     app.footer("Run 'tollgate <command> --help' for the options of a command.");
     tollgate::app::serve_options serve_options;
     add_serve(app, serve_options);
+    tollgate::app::register_admin_commands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {

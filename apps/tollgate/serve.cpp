@@ -15,7 +15,9 @@
 #include <tollgate/net/server.hpp>
 
 #include "adapters.hpp"
+#include "auth_wiring.hpp"
 #include "config.hpp"
+#include "oauth_serve.hpp"
 #include "ready_file.hpp"
 
 namespace tollgate::app {
@@ -158,7 +160,9 @@ class shutdown_control {
 void log_startup(const config& cfg, unsigned threads) {
     auto log = common::logger("app");
     log->info("tollgate starting: {} worker thread(s), data_dir {}", threads, cfg.server.data_dir);
-    if (cfg.mqtt.allow_anonymous) {
+    if (cfg.auth.enabled) {
+        log->info("token authentication on: clients connect with an OAuth 2.0 access token");
+    } else if (cfg.mqtt.allow_anonymous) {
         log->warn("mqtt.allow_anonymous = true: clients connect without credentials");
     } else {
         log->warn(
@@ -181,10 +185,33 @@ exit_code serve(const config& cfg, const serve_options& options) {
     log_startup(cfg, pool.size());
     pool_executor executor(pool);
     common::real_clock clock;
-    broker::anonymous_authenticator authn(cfg.mqtt.allow_anonymous);
-    broker::allow_all_authorizer authz;
+    // The authorization server is made before the broker (the token authenticator reads its keys
+    // in process); it binds its port after the MQTT listeners.
+    std::unique_ptr<oauth_service> oauth;
+    std::unique_ptr<auth_stack> auth;
+    try {
+        if (cfg.oauth.enabled) {
+            oauth::server_config oc = cfg.oauth.server;
+            oc.data_dir = cfg.server.data_dir;
+            oauth = std::make_unique<oauth_service>(pool, oc, clock);
+        }
+        if (cfg.auth.enabled) {
+            auth = build_auth(cfg.auth, clock, oauth ? &oauth->server() : nullptr);
+        }
+    } catch (const std::exception& e) {
+        log->error("{}", e.what());
+        std::cerr << "tollgate: " << e.what() << "\n";
+        return exit_code::failure;
+    }
+    broker::anonymous_authenticator anon(cfg.mqtt.allow_anonymous && !cfg.auth.enabled);
+    broker::allow_all_authorizer allow_all;
+    broker::authenticator& authn = auth ? static_cast<broker::authenticator&>(*auth->authn) : anon;
+    broker::authorizer& authz = auth ? static_cast<broker::authorizer&>(auth->authz) : allow_all;
     broker::memory_persistence store;
     broker::broker mqtt_broker(cfg.mqtt.broker, executor, clock, authn, authz, store);
+    if (auth && oauth) {
+        auth->link_revocations(mqtt_broker, oauth->server().revocations(), oauth->server().config().issuer);
+    }
 
     std::vector<net::listener_config> listeners;
     for (const auto& l : cfg.mqtt.listeners) {
@@ -193,12 +220,22 @@ exit_code serve(const config& cfg, const serve_options& options) {
     net::server server(pool, std::move(listeners), make_handler_factory(mqtt_broker));
     try {
         server.start();
+        if (oauth) {
+            oauth->start();
+            announce_first_start(oauth->server(), std::cout);
+        }
     } catch (const std::exception& e) {
         log->error("{}", e.what());
         std::cerr << "tollgate: " << e.what() << "\n";
         return exit_code::failure;
     }
-    const auto endpoints = server.endpoints();
+    auto endpoints = server.endpoints();
+    if (oauth) {
+        for (auto e : oauth->endpoints()) {
+            e.name = "oauth";
+            endpoints.push_back(std::move(e));
+        }
+    }
     for (const auto& e : endpoints) {
         log->info("listener '{}' ({}) on {}:{}", e.name, net::to_string(e.kind), e.address, e.port);
     }
@@ -222,6 +259,12 @@ exit_code serve(const config& cfg, const serve_options& options) {
     pool.on_signal([&shutdown](int signal) { shutdown.on_signal(signal); });
     std::cout << "tollgate ready" << std::endl;
     pool.run();
+    if (auth) {
+        auth->revocations.reset();
+    }
+    if (oauth) {
+        oauth->stop();
+    }
     return shutdown.code();
 }
 

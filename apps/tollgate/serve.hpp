@@ -9,8 +9,9 @@ namespace tollgate::app {
 
 /// Process exit codes of `tollgate serve` (docs/configuration.md).
 enum class exit_code : int {
-    ok = 0,            ///< ran and shut down on SIGTERM/SIGINT (connections still open at the deadline are dropped)
-    failure = 1,       ///< could not start (bind, TLS material, data dir), or a second signal cut the shutdown short
+    ok = 0,  ///< ran and shut down on SIGTERM/SIGINT (connections still open at the deadline are dropped)
+    failure =
+        1,  ///< could not start (bind, TLS material, data dir), or a second signal cut the shutdown short
     config_error = 2,  ///< bad command line or configuration
 };
 

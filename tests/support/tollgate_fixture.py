@@ -53,9 +53,11 @@ def toml_value(value):
     raise TypeError("cannot write %r as TOML" % (value,))
 
 
-def make_config(listeners, limits=None, features=None, mqtt=None, server=None, log=None):
+def make_config(listeners, limits=None, features=None, mqtt=None, server=None, log=None, oauth=None):
     """TOML text for tollgate: `listeners` is a list of dicts ([[mqtt.listeners]]), the rest dicts
-    of the matching tables."""
+    of the matching tables. The built-in authorization server is off unless `oauth` says otherwise
+    (its default port 8080 would collide between tests running in parallel); pass
+    oauth={"enabled": True, "port": 0} to run it on an ephemeral port."""
     lines = []
 
     def table(name, values):
@@ -75,6 +77,7 @@ def make_config(listeners, limits=None, features=None, mqtt=None, server=None, l
         lines.append("")
     table("mqtt.limits", limits)
     table("mqtt.features", features)
+    table("oauth", oauth if oauth is not None else {"enabled": False})
     return "\n".join(lines)
 
 
@@ -135,7 +138,7 @@ class Broker:
     """One tollgate process. Use as a context manager or call start()/stop()."""
 
     def __init__(self, listeners=None, limits=None, features=None, mqtt=None, server=None, log_level="debug",
-                 config_text=None, extra_args=()):
+                 config_text=None, extra_args=(), oauth=None):
         self.workdir = tempfile.mkdtemp(prefix="tollgate-it-")
         self.config_path = os.path.join(self.workdir, "tollgate.toml")
         self.ready_path = os.path.join(self.workdir, "ready.json")
@@ -147,7 +150,8 @@ class Broker:
             server_table = {"threads": 2}
             server_table.update(server or {})
             config_text = make_config(listeners or [tcp_listener()], limits=limits, features=features,
-                                      mqtt=mqtt_table, server=server_table, log={"level": log_level})
+                                      mqtt=mqtt_table, server=server_table, log={"level": log_level},
+                                      oauth=oauth)
         self.config_text = config_text
         self.extra_args = list(extra_args)
         self.process = None

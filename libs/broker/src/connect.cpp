@@ -1,6 +1,7 @@
 // CONNECT, AUTH (enhanced authentication and re-authentication), session attach and DISCONNECT
 // of mqtt_connection (connection_impl.hpp).
 #include <algorithm>
+#include <array>
 #include <utility>
 #include <variant>
 
@@ -129,6 +130,26 @@ void mqtt_connection::authenticate(auth_request req) {
             }
         });
     });
+}
+
+// A CONNECT over the pre-CONNECT size limit is refused before its body is read. When the bytes
+// already here show an MQTT 5 CONNECT (protocol name "MQTT", level 5), the client gets CONNACK 0x95
+// (§4.13.1 allows a CONNACK before closing); otherwise the connection just closes.
+void mqtt_connection::refuse_oversized_connect() {
+    std::size_t i = 1;  // skip the packet type byte, then the remaining length (1-4 bytes)
+    while (i < head_len_ && i < 5 && (head_[i] & 0x80) != 0) {
+        ++i;
+    }
+    ++i;
+    static constexpr std::array<std::uint8_t, 7> v5_prefix{0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05};
+    if (head_len_ >= i + v5_prefix.size() &&
+        std::equal(v5_prefix.begin(), v5_prefix.end(), head_.begin() + static_cast<std::ptrdiff_t>(i))) {
+        version_ = mqtt::protocol_version::v5;
+        refuse_connect(mqtt::reason_code::packet_too_large, "CONNECT larger than the server accepts");
+        return;
+    }
+    close_transport(true);
+    finish(false);
 }
 
 void mqtt_connection::refuse_connect(mqtt::reason_code reason, std::string reason_string) {

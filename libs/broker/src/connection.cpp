@@ -49,6 +49,18 @@ void mqtt_connection::on_bytes(std::span<const std::uint8_t> data) {
     if (finished_) {
         return;
     }
+    if (state_ == state::awaiting_connect && head_len_ < head_.size()) {
+        const std::size_t n = std::min(data.size(), head_.size() - head_len_);
+        std::copy_n(data.begin(), n, head_.begin() + static_cast<std::ptrdiff_t>(head_len_));
+        head_len_ += n;
+        // [MQTT-3.1.0-1]: the first packet must be CONNECT (type 1, flags 0). Anything else (an HTTP
+        // request, TLS to a plain port) is closed at its first byte, not after its declared length.
+        if (head_len_ > 0 && head_[0] != 0x10) {
+            close_transport(true);
+            finish(false);
+            return;
+        }
+    }
     reader_.feed(data);
     process();
 }
@@ -76,7 +88,9 @@ void mqtt_connection::process() {
             break;
         }
         if (auto* err = std::get_if<mqtt::decode_error>(&next)) {
-            if (state_ == state::awaiting_connect) {
+            if (state_ == state::awaiting_connect && err->code == mqtt::reason_code::packet_too_large) {
+                refuse_oversized_connect();
+            } else if (state_ == state::awaiting_connect) {
                 close_transport(true);  // framing error before CONNECT: nothing to answer with
                 finish(false);
             } else {

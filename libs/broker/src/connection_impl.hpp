@@ -14,6 +14,7 @@
 // session attach), publish_in.cpp (client -> broker PUBLISH and its acks), publish_out.cpp
 // (broker -> client PUBLISH, window, acks), subscribe.cpp (SUBSCRIBE, UNSUBSCRIBE).
 // Thread-safety: every member function runs on the connection's worker.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -94,6 +95,7 @@ class mqtt_connection final : public connection, public std::enable_shared_from_
     std::optional<mqtt::reason_code> check_connect(mqtt::connect& c);
     void install_will(session& s);
     [[nodiscard]] mqtt::connack make_connack(bool present);
+    void refuse_oversized_connect();
     void refuse_connect(mqtt::reason_code reason, std::string reason_string = {});
     void authenticate(auth_request req);
     void on_auth_result(auth_result r);
@@ -143,6 +145,10 @@ class mqtt_connection final : public connection, public std::enable_shared_from_
     bool in_process_ = false;
     bool read_paused_ = false;
     bool finished_ = false;
+    /// The first bytes of the stream, kept until CONNECT is framed: enough to see the packet type
+    /// at once and to read the protocol level of a CONNECT that is refused as too large.
+    std::array<std::uint8_t, 12> head_{};
+    std::size_t head_len_ = 0;
 
     // CONNECT parameters
     std::optional<mqtt::connect> connect_;  ///< kept until CONNACK

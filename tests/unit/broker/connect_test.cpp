@@ -145,6 +145,32 @@ TEST_F(connect_test, packet_over_maximum_packet_size_gets_0x95) {
     EXPECT_TRUE(c.closed());
 }
 
+TEST_F(connect_test, http_request_on_the_mqtt_port_closes_at_the_first_byte_MQTT_3_1_0_1) {
+    auto& c = f.client(0);
+    // "GET " reads as a fixed header declaring more bytes; the first byte alone settles it (B1-3).
+    c.send_raw({'G', 'E', 'T', ' '});
+    EXPECT_TRUE(c.closed());
+    EXPECT_TRUE(c.transport->out.empty());
+}
+
+TEST_F(connect_test, oversized_v5_connect_gets_connack_0x95_before_close) {
+    auto& c = f.client(0);
+    // A v5 CONNECT declaring 100000 bytes, over the 64 KiB pre-CONNECT limit (§4.13.1 allows a
+    // CONNACK with the reason before closing).
+    c.send_raw({0x10, 0xa0, 0x8d, 0x06, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x02, 0x00, 0x3c});
+    ASSERT_GE(c.transport->out.size(), 4U);
+    EXPECT_EQ(c.transport->out[0], 0x20);
+    EXPECT_EQ(c.transport->out[3], 0x95);
+    EXPECT_TRUE(c.closed());
+}
+
+TEST_F(connect_test, oversized_v311_connect_just_closes) {
+    auto& c = f.client(0);
+    c.send_raw({0x10, 0xa0, 0x8d, 0x06, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3c});
+    EXPECT_TRUE(c.closed());
+    EXPECT_TRUE(c.transport->out.empty());
+}
+
 TEST_F(connect_test, huge_declared_length_before_connect_costs_nothing_B1_4) {
     auto& c = f.client(0);
     c.send_raw({0x10, 0xff, 0xff, 0xff, 0x7f});  // CONNECT declaring 268435455 bytes (B1-5)
