@@ -1,7 +1,7 @@
 # The two commands of the README, and the rest of the developer loop.
 #   make run    installs what is missing, builds (release), starts `tollgate serve`
 #   make test   installs what is missing, builds, runs every test tier through ctest
-.PHONY: all deps build release run test test-unit test-fuzz clang asan bench fuzz format tidy clean
+.PHONY: all deps build release run test test-unit fuzz-build clang asan bench fuzz format tidy clean
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
@@ -22,9 +22,14 @@ release: deps
 run: release
 	./build/release/apps/tollgate/tollgate serve $(ARGS)
 
-test: build
+# The fuzz build compiles only the fuzz targets (and the libraries they use) with clang.
+FUZZ_TARGETS = $$(ninja -C build/fuzz -t targets all | sed -n 's/^\(fuzz_[a-z0-9_]*\): .*/\1/p' | sort -u)
+
+fuzz-build: deps
 	@cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS)
+	@cmake --build --preset fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+
+test: build fuzz-build
 	ctest --preset dev
 	ctest --preset fuzz
 
@@ -44,9 +49,7 @@ bench: release
 	@cmake --build --preset release -j $(JOBS)
 	scripts/run-bench
 
-fuzz: deps
-	@cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS)
+fuzz: fuzz-build
 	@for f in build/fuzz/tests/fuzz/fuzz_*; do \
 	  [ -x "$$f" ] || continue; n=$$(basename $$f); \
 	  scripts/run-fuzz $$f tests/fuzz/corpus/$${n#fuzz_} build/fuzz/work/$$n $(FUZZ_SECONDS) || exit 1; \

@@ -23,6 +23,8 @@ std::string error_of(std::string_view text) {
     return "";
 }
 
+// DESIGN.md: the embedded default is secure: token authentication against the built-in
+// authorization server (HTTP on 127.0.0.1:8080), anonymous access off.
 TEST(AppConfigTest, EmbeddedDefaultIsTcpOnLoopback1883) {
     const config cfg = parse_config(default_config_text(), "<default>");
     ASSERT_EQ(cfg.mqtt.listeners.size(), 1U);
@@ -31,7 +33,12 @@ TEST(AppConfigTest, EmbeddedDefaultIsTcpOnLoopback1883) {
     EXPECT_EQ(l.type, listener_type::tcp);
     EXPECT_EQ(l.address, "127.0.0.1");
     EXPECT_EQ(l.port, 1883);
-    EXPECT_TRUE(cfg.mqtt.allow_anonymous);
+    EXPECT_FALSE(cfg.mqtt.allow_anonymous);
+    EXPECT_TRUE(cfg.auth.enabled);
+    EXPECT_TRUE(cfg.auth.builtin_issuer);
+    EXPECT_TRUE(cfg.oauth.enabled);
+    EXPECT_EQ(cfg.oauth.server.listen_address, "127.0.0.1");
+    EXPECT_EQ(cfg.oauth.server.port, 8080);
     EXPECT_EQ(cfg.server.threads, 0U);
     EXPECT_EQ(cfg.server.data_dir, "./tollgate-data");
     EXPECT_EQ(cfg.log.level, "info");
