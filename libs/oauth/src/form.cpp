@@ -314,7 +314,7 @@ std::optional<std::string> base64_decode(std::string_view text) {
 }
 
 std::optional<basic_credentials> parse_basic_authorization(std::string_view header_value) {
-    if (header_value.size() > 4096) {
+    if (header_value.size() > max_basic_authorization_bytes) {
         return std::nullopt;
     }
     const auto sp = header_value.find(' ');

@@ -80,7 +80,8 @@ struct basic_credentials {
 
 /// Parses an Authorization header value "Basic <base64>" (scheme case-insensitive, RFC 7617 §2).
 /// nullopt when the scheme is not Basic, the base64 is invalid, there is no ':' or either part fails
-/// form decoding. Bounded: values over 4 KiB are refused.
+/// form decoding. Bounded: values over max_basic_authorization_bytes are refused.
+inline constexpr std::size_t max_basic_authorization_bytes = 4096;
 std::optional<basic_credentials> parse_basic_authorization(std::string_view header_value);
 
 /// Builds the header value for client_id/secret (form-encoding each part first), for tests and clients.
