@@ -63,17 +63,19 @@ Ack ack_of(std::uint16_t packet_id) {
 }
 
 std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(steady_clock::now().time_since_epoch())
+        .count();
 }
 
 // One MQTT connection: encode/decode through the codec, reads framed by frame_reader.
 class connection {
-public:
+  public:
     connection(asio::io_context& io, const options& o) : socket_(io), opts_(o), reader_(268435455) {}
 
     asio::awaitable<void> open(const std::string& client_id) {
         tcp::resolver resolver(socket_.get_executor());
-        auto endpoints = co_await resolver.async_resolve(opts_.host, std::to_string(opts_.port), asio::use_awaitable);
+        auto endpoints =
+            co_await resolver.async_resolve(opts_.host, std::to_string(opts_.port), asio::use_awaitable);
         co_await asio::async_connect(socket_, endpoints, asio::use_awaitable);
         socket_.set_option(tcp::no_delay(true));
         mqtt::connect c;
@@ -130,7 +132,7 @@ public:
     }
     [[nodiscard]] int receive_maximum() const { return server_receive_maximum_; }
 
-private:
+  private:
     tcp::socket socket_;
     const options& opts_;
     mqtt::frame_reader reader_;
@@ -201,7 +203,8 @@ asio::awaitable<void> run_subscriber(asio::io_context& io, const options& o, int
                 std::memcpy(&from, pub->payload.data(), 4);
                 std::memcpy(&seq, pub->payload.data() + 4, 4);
                 std::memcpy(&t, pub->payload.data() + 8, 8);
-                auto& bits = seen[static_cast<std::size_t>(index) * static_cast<std::size_t>(o.publishers) + from];
+                auto& bits =
+                    seen[static_cast<std::size_t>(index) * static_cast<std::size_t>(o.publishers) + from];
                 if (seq < bits.size() && bits[seq] == 0) {
                     bits[seq] = 1;
                     ++got;
@@ -316,9 +319,11 @@ int parse(int argc, char** argv, options& o) {
         } else if (a == "--mqtt-version") {
             o.version = val() == "3.1.1" ? mqtt::protocol_version::v311 : mqtt::protocol_version::v5;
         } else {
-            std::cerr << "usage: mqtt_load [--host H] [--port P] [--publishers N] [--subscribers N] [--qos 0|1|2]\n"
-                         "                 [--messages N per publisher] [--payload BYTES] [--window N]\n"
-                         "                 [--topology fan-in|fan-out|pairs] [--mqtt-version 5|3.1.1] [--idle-timeout S]\n";
+            std::cerr
+                << "usage: mqtt_load [--host H] [--port P] [--publishers N] [--subscribers N] [--qos 0|1|2]\n"
+                   "                 [--messages N per publisher] [--payload BYTES] [--window N]\n"
+                   "                 [--topology fan-in|fan-out|pairs] [--mqtt-version 5|3.1.1] "
+                   "[--idle-timeout S]\n";
             return 2;
         }
     }
@@ -341,9 +346,9 @@ int main(int argc, char** argv) {
     }
     asio::io_context io;
     stats st;
-    std::vector<std::vector<std::uint8_t>> seen(static_cast<std::size_t>(o.subscribers) *
-                                                 static_cast<std::size_t>(o.publishers),
-                                                 std::vector<std::uint8_t>(static_cast<std::size_t>(o.messages), 0));
+    std::vector<std::vector<std::uint8_t>> seen(
+        static_cast<std::size_t>(o.subscribers) * static_cast<std::size_t>(o.publishers),
+        std::vector<std::uint8_t>(static_cast<std::size_t>(o.messages), 0));
     std::atomic<int> subs_ready{0};
     std::atomic<int> subs_done{0};
     std::atomic<int> pubs_done{0};
@@ -394,7 +399,9 @@ int main(int argc, char** argv) {
     auto& lat = st.latencies_us;
     std::sort(lat.begin(), lat.end());
     auto pct = [&](double p) -> std::int64_t {
-        return lat.empty() ? 0 : lat[std::min(lat.size() - 1, static_cast<std::size_t>(p * static_cast<double>(lat.size())))];
+        return lat.empty() ? 0
+                           : lat[std::min(lat.size() - 1,
+                                          static_cast<std::size_t>(p * static_cast<double>(lat.size())))];
     };
     const std::int64_t expected = expected_for(o) * o.subscribers;
     std::cout << "{\"topology\":\"" << o.topology << "\",\"publishers\":" << o.publishers
@@ -402,8 +409,9 @@ int main(int argc, char** argv) {
               << ",\"sent\":" << st.sent << ",\"acked\":" << st.acked << ",\"refused\":" << st.refused
               << ",\"expected\":" << expected << ",\"received\":" << st.received
               << ",\"lost\":" << (expected - st.received) << ",\"duplicates\":" << st.duplicates
-              << ",\"seconds\":" << seconds << ",\"msgs_per_s\":" << static_cast<double>(st.received) / seconds
-              << ",\"p50_us\":" << pct(0.50) << ",\"p99_us\":" << pct(0.99) << ",\"error\":\"" << failure << "\"}"
-              << std::endl;
+              << ",\"seconds\":" << seconds
+              << ",\"msgs_per_s\":" << static_cast<double>(st.received) / seconds
+              << ",\"p50_us\":" << pct(0.50) << ",\"p99_us\":" << pct(0.99) << ",\"error\":\"" << failure
+              << "\"}" << std::endl;
     return failure.empty() && st.received == expected ? 0 : 1;
 }
