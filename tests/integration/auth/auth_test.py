@@ -16,9 +16,12 @@ import urllib.parse
 import urllib.request
 
 import mqtt_wire as w
-from tollgate_fixture import BrokerTestCase, binary_path, main, make_config, tcp_listener
+from tollgate_fixture import BrokerTestCase, binary_path, main, make_config, tcp_listener, toml_value
 
 PROP_REASON_STRING = 0x1F
+PROP_AUTH_METHOD = 0x15
+PROP_AUTH_DATA = 0x16
+REAUTHENTICATE = 0x19
 MOSQUITTO_TIMEOUT = 20
 
 
@@ -28,35 +31,45 @@ def mosquitto_pub(port, topic, message, qos=0, version="mqttv311", extra=()):
             "-m", message] + list(extra)
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=MOSQUITTO_TIMEOUT)
     return r.returncode, r.stdout.decode(errors="replace")
-PROP_AUTH_METHOD = 0x15
-PROP_AUTH_DATA = 0x16
-REAUTHENTICATE = 0x19
 
 
-class AuthEndToEnd(BrokerTestCase):
-    def broker_options(self):
-        text = make_config([tcp_listener()], mqtt={"allow_anonymous": False}, server={"threads": 2},
-                           log={"level": "debug"}, oauth={"enabled": True, "port": 0})
-        text += "\n[auth]\nenabled = true\n"
-        return {"config_text": text}
+def auth_config_text(mqtt=None, auth=None, listeners=None):
+    """tollgate's TOML with the built-in authorization server on an ephemeral port and [auth] on;
+    `mqtt` adds keys to [mqtt], `auth` to [auth] (e.g. {"leeway": "0s"})."""
+    mqtt_table = {"allow_anonymous": False}
+    mqtt_table.update(mqtt or {})
+    text = make_config(listeners or [tcp_listener()], mqtt=mqtt_table, server={"threads": 2},
+                       log={"level": "debug"}, oauth={"enabled": True, "port": 0})
+    text += "\n[auth]\nenabled = true\n"
+    for k, v in (auth or {}).items():
+        text += "%s = %s\n" % (k, toml_value(v))
+    return text
 
-    # ---- helpers -------------------------------------------------------------------------------
+
+class TokenClientMixin:
+    """Helpers for tests against a broker started with auth_config_text(): client registration
+    through `tollgate admin`, tokens from /token, raw MQTT 5 connections with a token."""
 
     def oauth_url(self, path):
         port = self.broker.port("oauth")
         return "http://127.0.0.1:%d%s" % (port, path)
 
+    def admin(self, *args):
+        """`tollgate admin --data-dir <the broker's> ...`; returns its output (must exit 0)."""
+        out = subprocess.run([binary_path(), "admin", "--data-dir", self.broker.data_dir] + list(args),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        text = out.stdout.decode()
+        self.assertEqual(out.returncode, 0, text)
+        return text
+
     def register(self, scopes, ttl=None):
         """`tollgate admin client add` on the broker's data directory; returns (id, secret)."""
-        args = [binary_path(), "admin", "--data-dir", self.broker.data_dir, "client", "add",
-                "--grant", "client_credentials"]
+        args = ["client", "add", "--grant", "client_credentials"]
         for s in scopes:
             args += ["--scope", s]
         if ttl is not None:
             args += ["--ttl", str(ttl)]
-        out = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
-        text = out.stdout.decode()
-        self.assertEqual(out.returncode, 0, text)
+        text = self.admin(*args)
         client_id = re.search(r"^client_id:\s+(\S+)", text, re.M).group(1)
         secret = re.search(r"^client_secret:\s+(\S+)", text, re.M).group(1)
         return client_id, secret
@@ -75,10 +88,24 @@ class AuthEndToEnd(BrokerTestCase):
     def token(self, client, scope):
         return self.post("/token", {"grant_type": "client_credentials", "scope": scope}, client)["access_token"]
 
-    def raw_connect_v5(self, client_id, props=b"", password=None, username=None):
+    def token_response(self, client, scope):
+        return self.post("/token", {"grant_type": "client_credentials", "scope": scope}, client)
+
+    def jwks(self):
+        with urllib.request.urlopen(self.oauth_url("/jwks"), timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def raw_connect_v5(self, client_id, props=b"", password=None, username=None, **kw):
         c = w.RawClient(self.broker.port())
         self.on_teardown(c.close)
-        c.send(w.connect(client_id, version=5, props=props, password=password, username=username))
+        c.send(w.connect(client_id, version=5, props=props, password=password, username=username, **kw))
+        ack = c.expect(w.CONNACK)
+        return c, ack
+
+    def raw_connect_v311(self, client_id, password, username="oauth2", **kw):
+        c = w.RawClient(self.broker.port())
+        self.on_teardown(c.close)
+        c.send(w.connect(client_id, version=4, password=password, username=username, **kw))
         ack = c.expect(w.CONNACK)
         return c, ack
 
@@ -92,6 +119,11 @@ class AuthEndToEnd(BrokerTestCase):
         c.send(w.publish(topic, b"x", qos=1, packet_id=packet_id, version=5))
         p = c.expect(w.PUBACK)
         return p.body[2] if len(p.body) > 2 else 0
+
+
+class AuthEndToEnd(TokenClientMixin, BrokerTestCase):
+    def broker_options(self):
+        return {"config_text": auth_config_text()}
 
     # ---- tests ---------------------------------------------------------------------------------
 
