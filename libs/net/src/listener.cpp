@@ -125,4 +125,28 @@ void accept_loop::on_error(const boost::system::error_code& ec) {
     });
 }
 
+std::shared_ptr<accept_loop> make_accept_loop(io_pool& pool, const listener_config& config,
+                                              std::shared_ptr<connection_slots> slots,
+                                              std::shared_ptr<std::atomic<unsigned>> next_worker,
+                                              connection_starter start_connection) {
+    auto acceptor = bind_listener(io_context_of(pool, 0), config);
+    auto on_accept = [&pool, label = listener_label(config), slots = std::move(slots),
+                      start = std::make_shared<connection_starter>(std::move(start_connection))](
+                         tcp::socket socket, unsigned worker) {
+        if (!slots->try_acquire()) {
+            common::logger("net")->warn("{}: max_connections ({}) reached, closing a new connection", label,
+                                        slots->limit);
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            return;
+        }
+        asio::post(io_context_of(pool, worker),
+                   [start, worker, socket = std::move(socket), slot = slot_guard(slots)]() mutable {
+                       (*start)(std::move(socket), worker, std::move(slot));
+                   });
+    };
+    return std::make_shared<accept_loop>(pool, std::move(acceptor), std::move(next_worker),
+                                         std::move(on_accept));
+}
+
 }  // namespace tollgate::net::detail

@@ -100,4 +100,13 @@ class slot_guard {
 /// "listener 'name'"
 std::string listener_label(const listener_config& config);
 
+/// Binds `config` and makes its accept loop (not started) for server and http_server alike: each
+/// accepted socket takes a slot of `slots` (over the limit it is closed with a warning) and is
+/// handed to `start_connection` on its worker's io_context, with the slot it holds.
+using connection_starter = std::function<void(tcp::socket socket, unsigned worker, slot_guard slot)>;
+std::shared_ptr<accept_loop> make_accept_loop(io_pool& pool, const listener_config& config,
+                                              std::shared_ptr<connection_slots> slots,
+                                              std::shared_ptr<std::atomic<unsigned>> next_worker,
+                                              connection_starter start_connection);
+
 }  // namespace tollgate::net::detail

@@ -96,25 +96,12 @@ void server::start() {
         if (config.kind == transport_kind::tls || config.kind == transport_kind::wss) {
             shared->tls = detail::make_server_tls_context(config);
         }
-        auto acceptor = detail::bind_listener(io_context_of(state_->pool, 0), config);
         const start_fn starter = starter_for(config.kind);
-        io_pool* pool = &state_->pool;
-        auto on_accept = [shared, starter, pool](tcp::socket socket, unsigned worker) {
-            if (!shared->slots->try_acquire()) {
-                common::logger("net")->warn("{}: max_connections ({}) reached, closing a new connection",
-                                            detail::listener_label(shared->config),
-                                            shared->config.max_connections);
-                boost::system::error_code ignored;
-                socket.close(ignored);
-                return;
-            }
-            asio::post(io_context_of(*pool, worker), [shared, starter, worker, socket = std::move(socket),
-                                                      slot = detail::slot_guard(shared->slots)]() mutable {
+        auto loop = detail::make_accept_loop(
+            state_->pool, config, shared->slots, state_->next_worker,
+            [shared, starter](tcp::socket socket, unsigned worker, detail::slot_guard slot) {
                 starter(shared, std::move(socket), worker, std::move(slot));
             });
-        };
-        auto loop = std::make_shared<detail::accept_loop>(state_->pool, std::move(acceptor),
-                                                          state_->next_worker, std::move(on_accept));
         bound.push_back(bound_listener{config.name, config.kind, config.address, loop->port()});
         listeners.push_back(std::move(shared));
         loops.push_back(std::move(loop));
