@@ -20,6 +20,7 @@
 //  - '$' topics: a leading wildcard never matches a topic starting with '$' ([MQTT-4.7.2-1]), in
 //    both matching and overlap.
 // Thread-safety: policy_rules is immutable after compile() and may be shared between threads.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,7 +35,9 @@ enum class policy_effect { allow, deny };
 
 /// One rule: effect, action (grant_action from scope.hpp: publish/subscribe/both) and a topic filter
 /// pattern that may hold the scope placeholders {client_id} {sub} {username} {claim:NAME}.
-/// `source` labels the rule for explanations (e.g. "sql: allow pub devices/+/x").
+/// `source` names where the rule came from (the source's name, optionally with a detail such as
+/// "ldap cn=ops,ou=groups"); a decision's rule label is "<source>: <effect> <action> <pattern>",
+/// e.g. "sql: allow pub devices/+/x" (action: pub, sub or all).
 struct policy_rule {
     policy_effect effect;
     grant_action action;
@@ -85,6 +88,11 @@ class policy_rules {
 /// filters. Honours [MQTT-4.7.2-1]: a filter starting with a wildcard matches no '$' topic, so it never
 /// overlaps a filter whose first level is a literal starting with '$'. Symmetric; never throws.
 bool filters_overlap(std::string_view a, std::string_view b) noexcept;
+
+/// "allow" / "deny" (exactly, lower case), else nullopt. For sources parsing rule text.
+std::optional<policy_effect> parse_policy_effect(std::string_view text) noexcept;
+/// "pub" / "sub" / "all" (exactly, lower case), else nullopt.
+std::optional<grant_action> parse_policy_action(std::string_view text) noexcept;
 
 /// A source of rules (SQL table, LDAP, static file). load() may block (database, network): the
 /// policy_authorizer calls it on a work pool, never on a broker worker. Throws std::runtime_error
