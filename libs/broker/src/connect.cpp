@@ -271,7 +271,11 @@ void mqtt_connection::on_reauth_result(auth_result r) {
             a.properties.authentication_method = auth_method_;
             a.properties.authentication_data = r.data;
             send_packet(a);
-            unblock();
+            // Narrowed scopes also take the subscriptions they no longer cover away.
+            blocked_ = false;
+            if (!reauthorize_subscriptions()) {
+                process();
+            }
             return;
         }
     }
@@ -296,7 +300,7 @@ void mqtt_connection::claim_session() {
     std::weak_ptr<mqtt_connection> weak = weak_from_this();
     auto h = claim.handle;
     const unsigned to = w_.index;
-    b_.post(h->worker.load(), [h, to, weak](worker& w) { w.take_over(h, to, weak); });
+    b_.post(h->worker.load(), [h, to, weak, who = who_](worker& w) { w.take_over(h, to, weak, who); });
 }
 
 void mqtt_connection::resume_with(session* s) {
@@ -355,7 +359,10 @@ void mqtt_connection::complete_connect(session* s, bool present) {
         resend_inflight();  // [MQTT-4.4.0-1]
     }
     pump();
-    unblock();
+    blocked_ = false;
+    if (!present || !reauthorize_subscriptions()) {
+        process();
+    }
 }
 
 void mqtt_connection::install_will(session& s) {
@@ -437,9 +444,36 @@ void mqtt_connection::arm_principal_expiry() {
     expiry_timer_ = w_.wheel.schedule(deadline, [weak] {
         if (auto c = weak.lock(); c && !c->finished_) {
             c->expiry_timer_ = 0;
-            c->kick(c->who_->expiry_reason, c->who_->expiry_reason_string);
+            c->end_for_token_expiry();
         }
     });
+}
+
+void mqtt_connection::end_for_token_expiry() {
+    const auto& cfg = b_.config;
+    if (session_ != nullptr && session_->expiry_interval > cfg.token_expiry_session_expiry) {
+        // The token-expiry policy shortens how long the session waits for a fresh token.
+        const std::uint32_t before = session_->expiry_interval;
+        session_->expiry_interval = cfg.token_expiry_session_expiry;
+        session_expiry_ = session_->expiry_interval;
+        if (before > 0 && session_expiry_ == 0) {
+            b_.store.session_removed(client_id_);  // end_session() skips expiry-0 sessions
+        } else if (session_expiry_ > 0) {
+            session_record rec;
+            rec.client_id = client_id_;
+            rec.version = version_;
+            rec.expiry_interval = session_expiry_;
+            b_.store.session_saved(rec);
+        }
+    }
+    if (is_v5()) {
+        mqtt::disconnect d;
+        d.reason_code = mqtt::allowed_reason_code(mqtt::packet_type::disconnect, who_->expiry_reason);
+        set_reason(d.properties, who_->expiry_reason_string, true);
+        send_packet(d);
+    }
+    close_transport(false);
+    finish(cfg.token_expiry_publishes_will);
 }
 
 void mqtt_connection::handle_disconnect(const mqtt::disconnect& d) {

@@ -104,6 +104,9 @@ class mqtt_connection final : public connection, public std::enable_shared_from_
     void claim_session();
     void complete_connect(session* s, bool present);
     void arm_principal_expiry();
+    /// The principal's token expired: DISCONNECT (v5) / close, with the token-expiry policies of
+    /// broker_config (will, session expiry cap).
+    void end_for_token_expiry();
     void handle_disconnect(const mqtt::disconnect& d);
 
     // publish_in.cpp
@@ -132,6 +135,10 @@ class mqtt_connection final : public connection, public std::enable_shared_from_
                           std::vector<std::string> reasons);
     void handle_unsubscribe(const mqtt::unsubscribe& u);
     void send_retained(const std::string& filter, const subscription_options& opts);
+    /// Judges every subscription of the session again for the current principal (after a
+    /// re-authentication or when a session is resumed) and removes the refused ones. True when
+    /// verdicts are pending: reading is blocked and resumes by itself once they are in.
+    bool reauthorize_subscriptions();
 
     broker_impl& b_;
     worker& w_;

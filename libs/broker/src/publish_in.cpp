@@ -85,6 +85,12 @@ void mqtt_connection::authorize_publish(mqtt::publish p) {
     auto shared = std::make_shared<mqtt::publish>(std::move(p));
     auto on_verdict = [shared](mqtt_connection& c, const verdict& v) {
         if (!v.allow) {
+            if (!c.is_v5() && c.b_.config.v311_unauthorized_publish ==
+                                  broker_config::unauthorized_publish_policy::disconnect) {
+                c.fail(mqtt::reason_code::not_authorized);  // [MQTT-3.3.5-2]: or close the connection
+                return;
+            }
+            // v5: PUBACK/PUBREC 0x87; v3.1.1: a positive ack, the message discarded [MQTT-3.3.5-2].
             c.ack_publish(shared->qos, shared->packet_id, mqtt::reason_code::not_authorized, v.reason);
             c.unblock();
             return;

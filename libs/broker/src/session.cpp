@@ -121,13 +121,32 @@ std::unique_ptr<session> worker::detach_session(std::uint64_t id) {
     return s;
 }
 
+namespace {
+
+// Sessions restored from persistence carry no principal: they resume as before.
+bool same_identity(const std::shared_ptr<const principal>& a, const std::shared_ptr<const principal>& b) {
+    return !a || !b || (a->issuer == b->issuer && a->subject == b->subject);
+}
+
+}  // namespace
+
 void worker::take_over(const std::shared_ptr<session_handle>& h, unsigned to_worker,
-                       std::weak_ptr<mqtt_connection> requester) {
+                       std::weak_ptr<mqtt_connection> requester, std::shared_ptr<const principal> who) {
     session* s = find_session(h->id);
     if (s == nullptr && h->worker.load() != index && !h->ended.load()) {
         const unsigned owner = h->worker.load();  // it moved meanwhile: follow it
-        b.post(owner, [h, to_worker, requester](worker& w) { w.take_over(h, to_worker, requester); });
+        b.post(owner,
+               [h, to_worker, requester, who](worker& w) { w.take_over(h, to_worker, requester, who); });
         return;
+    }
+    if (s != nullptr && b.config.resume_requires_same_subject && !same_identity(s->who, who)) {
+        // Another identity asks for this client id: it gets a new session, the old state (authorized
+        // for its owner only) is discarded as on a clean start [MQTT-3.1.2-4].
+        if (s->conn != nullptr) {
+            s->conn->kick(mqtt::reason_code::session_taken_over);  // [MQTT-3.1.4-3]
+        }
+        end_session(h->id);
+        s = nullptr;
     }
     if (s != nullptr && s->conn != nullptr) {
         // [MQTT-3.1.4-3]: the existing connection is told 0x8E (v5) and closed. Its will follows

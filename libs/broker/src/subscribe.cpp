@@ -154,6 +154,66 @@ void mqtt_connection::finish_subscribe(const mqtt::subscribe& s, std::vector<mqt
     unblock();
 }
 
+bool mqtt_connection::reauthorize_subscriptions() {
+    if (session_ == nullptr || !who_) {
+        return false;
+    }
+    auto filters = w_.subs.subscriptions_of(session_->id());
+    if (filters.empty()) {
+        return false;
+    }
+    // The session's subscriptions were authorized for an earlier principal (before a
+    // re-authentication, or by the connection that created a resumed session): each is judged
+    // again and the ones the current principal may not hold are removed, before the next packet
+    // of the client is read (later ones wait, as for any pending verdict).
+    struct job {
+        std::size_t waiting = 1;
+        bool blocked = false;
+    };
+    auto j = std::make_shared<job>();
+    const std::uint64_t session_id = session_->id();
+    auto drop = [session_id](mqtt_connection& c, const std::string& filter, const verdict& v) {
+        if (v.allow || c.session_ == nullptr || c.session_->id() != session_id) {
+            return;
+        }
+        if (c.w_.unsubscribe_everywhere(filter, session_id) && c.session_->expiry_interval > 0) {
+            c.b_.store.subscription_removed(c.client_id_, filter);
+        }
+    };
+    auto done_one = [j](mqtt_connection& c) {
+        if (--j->waiting == 0 && j->blocked) {
+            c.unblock();
+        }
+    };
+    for (auto& entry : filters) {
+        const std::string& filter = entry.first;
+        ++j->waiting;
+        std::weak_ptr<mqtt_connection> weak = weak_from_this();
+        broker_impl* b = &b_;
+        const unsigned index = w_.index;
+        auto now =
+            b_.authz.check(*who_, action::subscribe, filter, entry.second.max_qos, false,
+                           [weak, b, index, filter, drop, done_one](verdict v) {
+                               b->post(index, [weak, filter, drop, done_one, v = std::move(v)](worker&) {
+                                   if (auto c = weak.lock(); c && !c->finished_) {
+                                       drop(*c, filter, v);
+                                       done_one(*c);
+                                   }
+                               });
+                           });
+        if (now) {
+            drop(*this, filter, *now);
+            --j->waiting;
+        }
+    }
+    if (--j->waiting == 0) {
+        return false;
+    }
+    j->blocked = true;
+    block();
+    return true;
+}
+
 void mqtt_connection::send_retained(const std::string& filter, const subscription_options& opts) {
     std::vector<std::shared_ptr<const message>> found;
     w_.retained.match(filter, b_.clock.steady_now(), found);

@@ -84,9 +84,11 @@ class worker {
     /// Removes `id` from this worker (for a move); cancels its timers. Null if absent.
     std::unique_ptr<session> detach_session(std::uint64_t id);
     /// Answers a CONNECT that wants to resume session `id` (possibly forwarded here): kicks its
-    /// connection with 0x8E and moves the session to `to_worker`, or reports that it is gone.
+    /// connection with 0x8E and moves the session to `to_worker`, or reports that it is gone. A
+    /// session of another identity than `who` (issuer, subject) is ended instead and reported gone
+    /// (broker_config::resume_requires_same_subject).
     void take_over(const std::shared_ptr<session_handle>& h, unsigned to_worker,
-                   std::weak_ptr<mqtt_connection> requester);
+                   std::weak_ptr<mqtt_connection> requester, std::shared_ptr<const principal> who);
     /// Adopts a moved session and attaches the waiting connection, if still there.
     void adopt(std::unique_ptr<session> s, std::weak_ptr<mqtt_connection> requester);
     /// Kicks the connection of session `id` (0x8E) and ends the session (takeover with clean start).

@@ -70,6 +70,33 @@ struct broker_config {
     /// Maximum QoS the broker accepts from publishers (0..2). Above: DISCONNECT 0x9B. Default 2.
     std::uint8_t maximum_qos = 2;
 
+    // --- Token lifetime policies (docs/auth.md, "Session lifetime") ---
+    /// When the token of a live session expires (principal::expires_at) the connection ends (v5
+    /// DISCONNECT with the principal's expiry reason, v3.1.1 close). Publish the will then? Default
+    /// false: the will would be published on the authority of a credential that just lapsed, and an
+    /// expiry is the broker ending the connection on schedule, not the client vanishing. A client
+    /// that reconnects with a fresh token within its Will Delay Interval never had a will anyway.
+    bool token_expiry_publishes_will = false;
+    /// Cap (seconds) on the Session Expiry Interval of a session whose connection ended because its
+    /// token expired: the session (subscriptions, queued QoS 1/2 messages) waits at most this long
+    /// for the client to come back with a fresh token. 0: the session ends with the connection.
+    /// Default 0xFFFFFFFF: no extra cap (the negotiated interval, itself capped by
+    /// max_session_expiry, applies). Only a principal with the same issuer and subject can resume a
+    /// session (see resume_requires_same_subject), so the state stays with its owner.
+    std::uint32_t token_expiry_session_expiry = 0xFFFFFFFF;
+    /// A session held by one authenticated identity (issuer + subject of its principal) is resumed
+    /// only by the same identity; a CONNECT with clean start 0 by another identity for that client
+    /// identifier starts a new session (Session Present 0) and the old one is discarded, so its
+    /// subscriptions and queued messages never reach a principal that was not authorized for them.
+    /// Default true.
+    bool resume_requires_same_subject = true;
+    /// What an unauthorized PUBLISH from an MQTT 3.1.1 client gets, which has no negative
+    /// acknowledgement [MQTT-3.3.5-2]: `drop` (acknowledged as usual and discarded) or `disconnect`
+    /// (the network connection is closed; the will applies). MQTT 5 always gets PUBACK/PUBREC 0x87
+    /// (QoS 0: discarded). Default drop.
+    enum class unauthorized_publish_policy { drop, disconnect };
+    unauthorized_publish_policy v311_unauthorized_publish = unauthorized_publish_policy::drop;
+
     /// nullopt when every field is in range, otherwise the name of the first bad field and why.
     [[nodiscard]] std::optional<std::string> validate() const;
 };
