@@ -8,21 +8,28 @@
 //   fan-out  every publisher publishes to bench/all; every subscriber subscribes to bench/all
 //   pairs    publisher i publishes to bench/<i>; subscriber i subscribes to bench/<i>
 // Each payload carries (publisher, sequence, send time), so the subscribers count loss, duplicates and
-// latency. Publishers keep up to --window QoS 1/2 messages in flight (bounded further by the broker's
-// Receive Maximum). The run ends when every subscriber has everything it should get, or after
+// latency. With --password-file (tokens, one per line) connection i sends line i modulo their count as
+// its CONNECT password (publishers first, then subscribers), so the same load runs with token
+// authentication and topic authorization on. Publishers keep up to --window QoS 1/2 messages in flight
+// (bounded further by the broker's Receive Maximum). The run ends when every subscriber has everything it
+// should get, or after
 // --idle-timeout seconds without progress. Prints one JSON object.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <boost/asio.hpp>
 
 #include <tollgate/mqtt/codec.hpp>
+
+#include "mqtt_connection.hpp"
 
 namespace asio = boost::asio;
 namespace mqtt = tollgate::mqtt;
@@ -32,8 +39,7 @@ using std::chrono::steady_clock;
 namespace {
 
 struct options {
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 1883;
+    tollgate::bench::connection_options conn;
     int publishers = 1;
     int subscribers = 1;
     int qos = 0;
@@ -42,8 +48,14 @@ struct options {
     int window = 100;
     int idle_timeout = 10;
     std::string topology = "fan-in";
-    mqtt::protocol_version version = mqtt::protocol_version::v5;
+    std::string username;                // CONNECT user name (e.g. "oauth2"); empty: none
+    std::vector<std::string> passwords;  // --password-file: one per line (tokens)
 };
+
+std::string to_hex_byte(std::uint8_t b) {
+    const char* digits = "0123456789abcdef";
+    return {digits[b >> 4], digits[b & 15]};
+}
 
 struct stats {
     std::atomic<std::int64_t> sent{0};
@@ -67,79 +79,43 @@ std::int64_t now_ns() {
         .count();
 }
 
-// One MQTT connection: encode/decode through the codec, reads framed by frame_reader.
-class connection {
-  public:
-    connection(asio::io_context& io, const options& o) : socket_(io), opts_(o), reader_(268435455) {}
-
-    asio::awaitable<void> open(const std::string& client_id) {
-        tcp::resolver resolver(socket_.get_executor());
-        auto endpoints =
-            co_await resolver.async_resolve(opts_.host, std::to_string(opts_.port), asio::use_awaitable);
-        co_await asio::async_connect(socket_, endpoints, asio::use_awaitable);
-        socket_.set_option(tcp::no_delay(true));
-        mqtt::connect c;
-        c.client_id = client_id;
-        c.clean_start = true;
-        c.keep_alive = 60;
-        c.properties.receive_maximum = static_cast<std::uint16_t>(std::max(opts_.window, 1));
-        queue(c);
-        co_await flush();
-        auto p = co_await receive();
-        const auto* ack = std::get_if<mqtt::connack>(&p);
-        if (ack == nullptr || ack->reason_code != mqtt::reason_code::success) {
-            throw std::runtime_error("CONNACK refused for " + client_id);
-        }
-        if (ack->properties.receive_maximum) {
-            server_receive_maximum_ = *ack->properties.receive_maximum;
+// Loads the tokens of --password-file (one per line); connection i uses line i modulo their count.
+std::vector<std::string> read_lines(const std::string& path) {
+    std::vector<std::string> lines;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) {
+            lines.push_back(line);
         }
     }
-
-    void queue(const mqtt::packet& p) { mqtt::encode(p, opts_.version, out_); }
-
-    asio::awaitable<void> flush() {
-        if (out_.empty()) {
-            co_return;
-        }
-        std::vector<std::uint8_t> buf;
-        buf.swap(out_);
-        co_await asio::async_write(socket_, asio::buffer(buf), asio::use_awaitable);
+    if (lines.empty()) {
+        throw std::runtime_error("no passwords in " + path);
     }
+    return lines;
+}
 
-    asio::awaitable<mqtt::packet> receive() {
-        for (;;) {
-            auto next = reader_.next();
-            if (auto* f = std::get_if<mqtt::frame>(&next)) {
-                auto decoded = mqtt::decode(opts_.version, *f);
-                if (auto* p = std::get_if<mqtt::packet>(&decoded)) {
-                    co_return std::move(*p);
-                }
-                throw std::runtime_error("undecodable packet from broker: " +
-                                         std::get<mqtt::decode_error>(decoded).message);
-            }
-            if (auto* e = std::get_if<mqtt::decode_error>(&next)) {
-                throw std::runtime_error("bad frame from broker: " + e->message);
-            }
-            co_await flush();  // acknowledgements go out in one write, just before we block on a read
-            std::size_t n = co_await socket_.async_read_some(asio::buffer(read_buf_), asio::use_awaitable);
-            reader_.feed(std::span(read_buf_.data(), n));
-        }
+// CONNECT as client_id with the credentials of connection `index`; throws unless accepted.
+asio::awaitable<void> open(tollgate::bench::mqtt_connection& c, const options& o,
+                           const std::string& client_id, int index) {
+    mqtt::connect p;
+    p.client_id = client_id;
+    p.clean_start = true;
+    p.keep_alive = 60;
+    p.properties.receive_maximum = static_cast<std::uint16_t>(std::max(o.window, 1));
+    if (!o.username.empty()) {
+        p.username = o.username;
     }
-
-    void close() {
-        boost::system::error_code ignored;
-        socket_.close(ignored);
+    if (!o.passwords.empty()) {
+        const auto& pw = o.passwords[static_cast<std::size_t>(index) % o.passwords.size()];
+        p.password = tollgate::common::shared_bytes::copy_of(
+            std::span(reinterpret_cast<const std::uint8_t*>(pw.data()), pw.size()));
     }
-    [[nodiscard]] int receive_maximum() const { return server_receive_maximum_; }
-
-  private:
-    tcp::socket socket_;
-    const options& opts_;
-    mqtt::frame_reader reader_;
-    std::vector<std::uint8_t> out_;
-    std::array<std::uint8_t, 65536> read_buf_{};
-    int server_receive_maximum_ = 65535;
-};
+    auto ack = co_await c.connect(p);
+    if (ack.reason_code != mqtt::reason_code::success) {
+        throw std::runtime_error("CONNACK refused for " + client_id + " (reason 0x" +
+                                 to_hex_byte(static_cast<std::uint8_t>(ack.reason_code)) + ")");
+    }
+}
 
 std::string publisher_topic(const options& o, int i) {
     if (o.topology == "fan-out") {
@@ -169,8 +145,8 @@ std::int64_t expected_for(const options& o) {
 asio::awaitable<void> run_subscriber(asio::io_context& io, const options& o, int index, stats& st,
                                      std::vector<std::vector<std::uint8_t>>& seen, std::atomic<int>& ready,
                                      std::atomic<int>& done) {
-    connection c(io, o);
-    co_await c.open("sub-" + std::to_string(index));
+    tollgate::bench::mqtt_connection c(io, o.conn);
+    co_await open(c, o, "sub-" + std::to_string(index), o.publishers + index);
     mqtt::subscribe s;
     s.packet_id = 1;
     mqtt::subscription sub;
@@ -227,8 +203,8 @@ asio::awaitable<void> run_subscriber(asio::io_context& io, const options& o, int
 
 asio::awaitable<void> run_publisher(asio::io_context& io, const options& o, int index, stats& st,
                                     std::atomic<int>& done) {
-    connection c(io, o);
-    co_await c.open("pub-" + std::to_string(index));
+    tollgate::bench::mqtt_connection c(io, o.conn);
+    co_await open(c, o, "pub-" + std::to_string(index), index);
     const std::string topic = publisher_topic(o, index);
     const int window = std::max(1, std::min(o.window, c.receive_maximum()));
     std::vector<std::uint8_t> body(std::max<std::size_t>(o.payload, 16), 0x5A);
@@ -297,9 +273,13 @@ int parse(int argc, char** argv, options& o) {
             return argv[++i];
         };
         if (a == "--host") {
-            o.host = val();
+            o.conn.host = val();
         } else if (a == "--port") {
-            o.port = static_cast<std::uint16_t>(std::stoi(val()));
+            o.conn.port = static_cast<std::uint16_t>(std::stoi(val()));
+        } else if (a == "--username") {
+            o.username = val();
+        } else if (a == "--password-file") {
+            o.passwords = read_lines(val());
         } else if (a == "--publishers") {
             o.publishers = std::stoi(val());
         } else if (a == "--subscribers") {
@@ -317,13 +297,14 @@ int parse(int argc, char** argv, options& o) {
         } else if (a == "--topology") {
             o.topology = val();
         } else if (a == "--mqtt-version") {
-            o.version = val() == "3.1.1" ? mqtt::protocol_version::v311 : mqtt::protocol_version::v5;
+            o.conn.version = val() == "3.1.1" ? mqtt::protocol_version::v311 : mqtt::protocol_version::v5;
         } else {
             std::cerr
                 << "usage: mqtt_load [--host H] [--port P] [--publishers N] [--subscribers N] [--qos 0|1|2]\n"
                    "                 [--messages N per publisher] [--payload BYTES] [--window N]\n"
                    "                 [--topology fan-in|fan-out|pairs] [--mqtt-version 5|3.1.1] "
-                   "[--idle-timeout S]\n";
+                   "[--idle-timeout S]\n"
+                   "                 [--username NAME] [--password-file FILE (one per line, e.g. tokens)]\n";
             return 2;
         }
     }
@@ -341,8 +322,13 @@ int parse(int argc, char** argv, options& o) {
 
 int main(int argc, char** argv) {
     options o;
-    if (int rc = parse(argc, argv, o); rc != 0) {
-        return rc;
+    try {
+        if (int rc = parse(argc, argv, o); rc != 0) {
+            return rc;
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "mqtt_load: " << e.what() << "\n";
+        return 2;
     }
     asio::io_context io;
     stats st;
