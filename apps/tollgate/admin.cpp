@@ -69,6 +69,9 @@ void print_client(const oauth::client_record& c) {
               << "token ttl:     "
               << (c.access_token_ttl > 0 ? std::to_string(c.access_token_ttl) : "default") << "\n"
               << "audience:      " << (c.audience.empty() ? "(server default)" : c.audience) << "\n";
+    if (!c.post_logout_redirect_uris.empty()) {
+        std::cout << "post-logout:   " << join(c.post_logout_redirect_uris) << "\n";
+    }
     if (!c.tls_subject_dn.empty()) {
         std::cout << "tls subject:   " << c.tls_subject_dn << "\n";
     }
@@ -115,6 +118,8 @@ void add_client_commands(CLI::App& admin, const std::shared_ptr<admin_settings>&
         ->required();
     add->add_option("--scope", o.scopes, "Scope the client may request (repeatable)");
     add->add_option("--redirect-uri", o.redirect_uris, "Registered redirect URI (repeatable, exact match)");
+    add->add_option("--post-logout-redirect-uri", o.post_logout_redirect_uris,
+                    "Where /logout may return the browser (repeatable, exact match)");
     add->add_flag("!--no-pkce", o.require_pkce, "Do not require PKCE (confidential clients only)");
     add->add_option("--ttl", o.access_token_ttl, "Access-token lifetime in seconds");
     add->add_option("--audience", o.audience, "aud of its access tokens (default: the broker)");
@@ -129,6 +134,9 @@ void add_client_commands(CLI::App& admin, const std::shared_ptr<admin_settings>&
             auto options = add_settings->options;
             if (!add_settings->jwks_file.empty()) {
                 std::ifstream in(add_settings->jwks_file);
+                if (!in) {
+                    throw std::invalid_argument("cannot read --jwks-file " + add_settings->jwks_file);
+                }
                 std::stringstream buf;
                 buf << in.rdbuf();
                 options.jwks = buf.str();

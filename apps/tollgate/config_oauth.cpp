@@ -27,10 +27,13 @@ void read_lifetimes(table_reader& r, oauth::server_config& s) {
     r.seconds("session_ttl", s.session_ttl, seconds(60), hours(24 * 7));
     r.seconds("pending_ttl", s.pending_ttl, seconds(60), hours(1));
     r.seconds("client_assertion_max_age", s.client_assertion_max_age, seconds(30), hours(1));
+    r.seconds("consent_ttl", s.consent_ttl, seconds(0), hours(24 * 365));
+    r.seconds("signing_key_refresh", s.signing_key_refresh, seconds(1), hours(1));
 }
 
 void read_limits(table_reader& r, oauth::server_config& s) {
     r.integer("login_max_failures", s.login_max_failures, 1, 1000);
+    r.integer("login_address_max_failures", s.login_address_max_failures, 1, 100000);
     r.seconds("login_lockout", s.login_lockout, seconds(1), hours(24));
     r.integer("user_code_max_failures", s.user_code_max_failures, 1, 1000);
     r.seconds("user_code_lockout", s.user_code_lockout, seconds(1), hours(24));

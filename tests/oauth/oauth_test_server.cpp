@@ -1,8 +1,14 @@
 // A real authorization server process for the end-to-end tests: apps/tollgate/oauth_serve on a
 // free loopback port over a fresh data directory, seeded with a user and the clients the tests
-// use. Writes a JSON ready file (issuer, port, client secrets) once listening; runs until SIGTERM.
+// use. Writes a JSON ready file (issuer, port, data directory, client secrets, limits) once
+// listening; runs until SIGTERM.
 //
-//   oauth_test_server <data-dir> <ready-file>
+//   oauth_test_server <data-dir> <ready-file> [<cert-dir>]
+//
+// With a cert-dir (made by scripts/gen-test-certs) the listener is HTTPS with server.crt and asks
+// for client certificates issued by ca.crt (RFC 8705 tls_client_auth); the issuer is https://.
+// Limits are small so the tests can reach them: 3 login failures per user name, 8 per address,
+// and the signing-key table is re-read every second (rotation by `tollgate admin key rotate`).
 #include <arpa/inet.h>
 #include <cstdio>
 #include <fstream>
@@ -53,8 +59,8 @@ std::string add(tollgate::oauth::authorization_server& s, const std::string& id,
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::cerr << "usage: oauth_test_server <data-dir> <ready-file>\n";
+    if (argc != 3 && argc != 4) {
+        std::cerr << "usage: oauth_test_server <data-dir> <ready-file> [<cert-dir>]\n";
         return 2;
     }
     try {
@@ -64,8 +70,19 @@ int main(int argc, char** argv) {
         config.data_dir = argv[1];
         config.port = free_port();
         config.issuer = "http://127.0.0.1:" + std::to_string(config.port);
+        if (argc == 4) {
+            const std::string certs = argv[3];
+            config.issuer = "https://127.0.0.1:" + std::to_string(config.port);
+            config.tls_certificate_file = certs + "/server.crt";
+            config.tls_private_key_file = certs + "/server.key";
+            config.tls_client_ca_file = certs + "/ca.crt";
+            config.request_client_certificates = true;
+        }
         config.refresh_grace = std::chrono::seconds{0};
         config.device_poll_interval = std::chrono::seconds{1};
+        config.login_max_failures = 3;
+        config.login_address_max_failures = 8;
+        config.signing_key_refresh = std::chrono::seconds{1};
         auto service = tollgate::app::start_oauth_server(pool, config, clock);
         auto& s = service->server();
         s.add_user("alice", "correct horse battery");
@@ -73,6 +90,9 @@ int main(int argc, char** argv) {
         boost::json::object ready;
         ready["issuer"] = config.issuer;
         ready["port"] = config.port;
+        ready["data_dir"] = config.data_dir;
+        ready["login_max_failures"] = config.login_max_failures;
+        ready["login_address_max_failures"] = config.login_address_max_failures;
         boost::json::object secrets;
         secrets["web"] = add(s, "web", "client_secret_basic", {"authorization_code", "refresh_token"}, scopes,
                              {"http://127.0.0.1/cb"});

@@ -57,8 +57,6 @@ response see_other(const std::string& location) {
     return r;
 }
 
-namespace {
-
 std::string with_params(const std::string& uri, char separator_kind,
                         const std::vector<std::pair<std::string, std::string>>& params) {
     std::string out = uri;
@@ -69,8 +67,6 @@ std::string with_params(const std::string& uri, char separator_kind,
     }
     return out + build_query(params);
 }
-
-}  // namespace
 
 std::optional<std::string> authorization_server::session_subject(const request& req) {
     auto sid = req.cookie(session_cookie_name);
@@ -246,6 +242,13 @@ response authorization_server::consent_page(const request& req) {
         const std::string next = "consent:" + id;
         r = login_page(client ? client->name : pending->client_id, "/login",
                        {{"next", next}, {"csrf", server_keys_->csrf_token(cookie, "login|" + next)}}, "");
+    } else if (client && consent_remembered(*subject, *client, *pending)) {
+        // Approved before with "remember": no page; the request is used up like an approval.
+        if (!db_->delete_pending(server_keys_->digest(id))) {
+            return message_page(400, "Request expired",
+                                "The authorization request has expired. Go back to the application.");
+        }
+        return finish_authorization(*pending, *client, *subject);
     } else {
         std::vector<std::string> words;
         for (const auto& s : parse_scope(pending->scope).value_or(scope_list{})) {
@@ -253,7 +256,8 @@ response authorization_server::consent_page(const request& req) {
         }
         r = oauth::consent_page(
             client ? client->name : pending->client_id, *subject, words, "/consent",
-            {{"request", id}, {"csrf", server_keys_->csrf_token(cookie, "consent|" + id)}});
+            {{"request", id}, {"csrf", server_keys_->csrf_token(cookie, "consent|" + id)}},
+            client && may_remember_consent(*client, *pending));
     }
     for (auto& h : extra.headers) {
         r.headers.push_back(std::move(h));
@@ -284,36 +288,50 @@ response authorization_server::consent_decision(const request& req) {
         return message_page(400, "Request expired",
                             "The authorization request has expired. Go back to the application.");
     }
-    const char sep = pending->response_type == "token" ? '#' : '?';
-    std::vector<std::pair<std::string, std::string>> q;
     if (p.value_or_empty("decision") != "approve") {
-        q = {{"error", "access_denied"}, {"error_description", "the user denied the request"}};
-    } else if (pending->response_type == "code") {
-        const auto code = random_token("tg_ac_");
-        db_->insert_code(code_record{server_keys_->digest(code), pending->client_id, *subject,
-                                     pending->redirect_uri_sent ? pending->redirect_uri : "", pending->scope,
-                                     pending->code_challenge, random_token(""),
-                                     clock_->unix_seconds() + config_.code_ttl.count(), false});
-        q = {{"code", code}};
-    } else {
-        auto client = db_->find_client(pending->client_id);
-        if (!client) {
-            return message_page(400, "Unknown application", "The application is no longer registered.");
-        }
-        grant_context g{client->client_id, *subject, pending->scope, audience_for(*client), "", "",
-                        ttl_for(*client)};
-        auto [token, jti] = issue_access_token(g);
-        common::logger("oauth")->warn("implicit grant used by client {} (jti {})", client->client_id, jti);
-        q = {{"access_token", token}, {"token_type", "Bearer"}, {"expires_in", std::to_string(g.ttl)}};
-        if (!g.scope.empty()) {
-            q.emplace_back("scope", g.scope);
-        }
+        return redirect_to_client(
+            *pending, {{"error", "access_denied"}, {"error_description", "the user denied the request"}});
     }
-    if (!pending->state.empty()) {
-        q.emplace_back("state", pending->state);
+    auto client = db_->find_client(pending->client_id);
+    if (!client) {
+        return message_page(400, "Unknown application", "The application is no longer registered.");
+    }
+    if (p.value_or_empty("remember") == "1" && may_remember_consent(*client, *pending)) {
+        const auto now = clock_->unix_seconds();
+        db_->save_consent(consent_record{*subject, client->client_id, pending->scope, now,
+                                         now + config_.consent_ttl.count()});
+    }
+    return finish_authorization(*pending, *client, *subject);
+}
+
+response authorization_server::finish_authorization(const pending_request& p, const client_record& c,
+                                                    const std::string& subject) {
+    if (p.response_type == "code") {
+        const auto code = random_token("tg_ac_");
+        db_->insert_code(code_record{server_keys_->digest(code), p.client_id, subject,
+                                     p.redirect_uri_sent ? p.redirect_uri : "", p.scope, p.code_challenge,
+                                     random_token(""), clock_->unix_seconds() + config_.code_ttl.count(),
+                                     false});
+        return redirect_to_client(p, {{"code", code}});
+    }
+    grant_context g{c.client_id, subject, p.scope, audience_for(c), "", "", ttl_for(c)};
+    auto [token, jti] = issue_access_token(g);
+    common::logger("oauth")->warn("implicit grant used by client {} (jti {})", c.client_id, jti);
+    std::vector<std::pair<std::string, std::string>> q{
+        {"access_token", token}, {"token_type", "Bearer"}, {"expires_in", std::to_string(g.ttl)}};
+    if (!g.scope.empty()) {
+        q.emplace_back("scope", g.scope);
+    }
+    return redirect_to_client(p, std::move(q));
+}
+
+response authorization_server::redirect_to_client(const pending_request& p,
+                                                  std::vector<std::pair<std::string, std::string>> q) {
+    if (!p.state.empty()) {
+        q.emplace_back("state", p.state);
     }
     q.emplace_back("iss", config_.issuer);  // RFC 9207
-    return see_other(with_params(pending->redirect_uri, sep, q));
+    return see_other(with_params(p.redirect_uri, p.response_type == "token" ? '#' : '?', q));
 }
 
 }  // namespace tollgate::oauth

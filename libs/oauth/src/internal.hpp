@@ -16,6 +16,8 @@ std::variant<form, oauth_error> parse_request_form(const request& req);
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tollgate::oauth {
 
@@ -30,5 +32,8 @@ std::string cookie_header(std::string_view name, std::string_view value, bool se
 std::variant<form, oauth_error> page_params(const request& req);
 /// 303 See Other to location (RFC 9700 §4.12: never 307 after a credential POST).
 response see_other(const std::string& location);
+/// uri with params appended as a query ('?') or a fragment ('#').
+std::string with_params(const std::string& uri, char separator_kind,
+                        const std::vector<std::pair<std::string, std::string>>& params);
 
 }  // namespace tollgate::oauth

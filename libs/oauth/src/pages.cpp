@@ -13,6 +13,7 @@ margin-top:1rem;font-size:1rem;border:0;border-radius:8px;background:#1d4ed8;col
 button.secondary{background:#e5e7eb;color:#111827}.error{background:#fee2e2;color:#991b1b;padding:.75rem;
 border-radius:8px}ul{padding-left:1.2rem}.code{font:700 1.6rem ui-monospace,monospace;letter-spacing:.15em;
 text-align:center;padding:.5rem;background:#f3f4f6;border-radius:8px}.muted{color:#4b5563;font-size:.9rem}
+label.check{font-weight:400;display:flex;gap:.5rem;align-items:center}
 @media (max-width:30rem){main{margin:0;border-radius:0;min-height:100vh}}
 )css";
 
@@ -107,14 +108,19 @@ response login_page(std::string_view client_name, std::string_view action, const
 
 response consent_page(std::string_view client_name, std::string_view subject,
                       const std::vector<std::string>& scope_words, std::string_view action,
-                      const hidden_fields& hidden) {
+                      const hidden_fields& hidden, bool offer_remember) {
     std::string body = "<h1>Allow access?</h1><p><strong>" + html_escape(client_name) +
                        "</strong> wants to act on your behalf";
     body +=
         subject.empty() ? std::string(".") : " (signed in as <strong>" + html_escape(subject) + "</strong>).";
     body += "</p><p>It will be able to:</p>" + scope_list_html(scope_words);
+    body += "<form method=\"post\" action=\"" + html_escape(action) + "\">" + hidden_inputs(hidden);
+    if (offer_remember) {
+        body +=
+            "<label class=\"check\"><input type=\"checkbox\" id=\"remember\" name=\"remember\" value=\"1\"> "
+            "Don't ask again for these permissions</label>";
+    }
     body +=
-        "<form method=\"post\" action=\"" + html_escape(action) + "\">" + hidden_inputs(hidden) +
         "<button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>"
         "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></form>";
     return html_page(200, "Allow access?", body);
@@ -149,6 +155,15 @@ response device_approval_page(std::string_view client_name, std::string_view use
         "<button type=\"submit\" name=\"decision\" value=\"approve\">Allow device</button>"
         "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></form>";
     return html_page(200, "Connect this device?", body);
+}
+
+response logout_page(std::string_view subject, std::string_view action, const hidden_fields& hidden) {
+    std::string body = "<h1>Sign out?</h1><p>You are signed in as <strong>" + html_escape(subject) +
+                       "</strong>. Signing out ends your session on this browser; applications keep the "
+                       "access you gave them until it expires or you revoke it.</p>";
+    body += "<form method=\"post\" action=\"" + html_escape(action) + "\">" + hidden_inputs(hidden) +
+            "<button type=\"submit\">Sign out</button></form>";
+    return html_page(200, "Sign out?", body);
 }
 
 response message_page(int status, std::string_view title, std::string_view text) {

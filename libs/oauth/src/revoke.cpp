@@ -146,9 +146,11 @@ created_client authorization_server::create_client(const client_options& o) {
             throw std::invalid_argument("unknown grant type: " + g);
         }
     }
-    for (const auto& uri : o.redirect_uris) {
-        if (auto why = check_redirect_uri_registration(uri); !why.empty()) {
-            throw std::invalid_argument(why + ": " + uri);
+    for (const auto* list : {&o.redirect_uris, &o.post_logout_redirect_uris}) {
+        for (const auto& uri : *list) {
+            if (auto why = check_redirect_uri_registration(uri); !why.empty()) {
+                throw std::invalid_argument(why + ": " + uri);
+            }
         }
     }
     for (const auto& s : o.scopes) {
@@ -171,7 +173,8 @@ created_client authorization_server::create_client(const client_options& o) {
     if (o.auth_method == "private_key_jwt") {
         auto set = jose::key_set::from_json(o.jwks);
         if (!set || set->empty()) {
-            throw std::invalid_argument("private_key_jwt needs --jwks with at least one usable public key");
+            throw std::invalid_argument(
+                "private_key_jwt needs a JWKS (--jwks-file) with at least one usable public key");
         }
     }
     if (o.auth_method == "tls_client_auth" && o.tls_subject_dn.empty()) {
@@ -192,6 +195,7 @@ created_client authorization_server::create_client(const client_options& o) {
     c.audience = o.audience;
     c.jwks = o.jwks;
     c.tls_subject_dn = o.tls_subject_dn;
+    c.post_logout_redirect_uris = o.post_logout_redirect_uris;
     c.certificate_bound = o.certificate_bound || o.auth_method == "tls_client_auth";
     c.created_at = clock_->unix_seconds();
     created_client out;
@@ -220,6 +224,7 @@ bool authorization_server::remove_client(const std::string& client_id) {
         return false;
     }
     db_->revoke_client_refresh_tokens(client_id);
+    db_->delete_consents_of_client(client_id);
     for (const auto& jti : db_->revoke_client_access_tokens(client_id, now)) {
         hub_.publish(revocation_event{revocation_kind::access_token, jti, "", client_id, "", now, 0});
     }
@@ -244,7 +249,7 @@ bool authorization_server::set_user_password(const std::string& username, const 
     if (!db_->update_user_password(username, hash_password(password))) {
         return false;
     }
-    hub_.publish(revocation_event{revocation_kind::subject, "", "", "", username, clock_->unix_seconds(), 0});
+    end_user_grants(username);
     return true;
 }
 
@@ -252,8 +257,19 @@ bool authorization_server::remove_user(const std::string& username) {
     if (!db_->delete_user(username)) {
         return false;
     }
-    hub_.publish(revocation_event{revocation_kind::subject, "", "", "", username, clock_->unix_seconds(), 0});
+    db_->delete_consents_of_subject(username);
+    end_user_grants(username);
     return true;
+}
+
+void authorization_server::end_user_grants(const std::string& username) {
+    const auto now = clock_->unix_seconds();
+    db_->delete_sessions_of_subject(username);
+    db_->revoke_subject_refresh_tokens(username);
+    for (const auto& jti : db_->revoke_subject_access_tokens(username, now)) {
+        hub_.publish(revocation_event{revocation_kind::access_token, jti, "", "", username, now, 0});
+    }
+    hub_.publish(revocation_event{revocation_kind::subject, "", "", "", username, now, 0});
 }
 
 bool authorization_server::revoke_token(const std::string& token_or_jti) {

@@ -112,6 +112,23 @@ CREATE TABLE oauth_replay (
 )
 )sql",
          ""},
+        {2, "remembered consent, post-logout redirect URIs",
+         R"sql(
+CREATE TABLE oauth_consents (
+  subject TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  granted_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (subject, client_id)
+);
+CREATE INDEX oauth_consents_client ON oauth_consents (client_id);
+ALTER TABLE oauth_clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '';
+CREATE INDEX oauth_sessions_subject ON oauth_sessions (subject);
+CREATE INDEX oauth_refresh_subject ON oauth_refresh_tokens (subject);
+CREATE INDEX oauth_access_tokens_subject ON oauth_access_tokens (subject)
+)sql",
+         ""},
     };
     return steps;
 }

@@ -62,10 +62,11 @@ authorization_server::authorization_server(server_config config, const common::c
     , signing_(std::make_unique<key_manager>(*db_, *server_keys_, clock, config_.signing_alg,
                                              config_.max_access_token_ttl))
     , login_by_user_(limiter_policy(config_.login_max_failures, config_.login_lockout), clock)
-    , login_by_address_(limiter_policy(config_.login_max_failures * 4, config_.login_lockout), clock)
+    , login_by_address_(limiter_policy(config_.login_address_max_failures, config_.login_lockout), clock)
     , user_code_by_address_(limiter_policy(config_.user_code_max_failures, config_.user_code_lockout),
                             clock) {
     check_issuer(config_.issuer);
+    signing_->refresh_period = config_.signing_key_refresh;
     (void)signing_->active();  // makes the first key on an empty database
 }
 
@@ -119,6 +120,9 @@ response authorization_server::dispatch(const request& req) {
         }
         return post ? consent_decision(req) : method_not_allowed("GET, POST");
     }
+    if (path == "/logout") {
+        return (get || post) ? logout(req) : method_not_allowed("GET, POST");
+    }
     if (path == "/device_authorization") {
         return post ? device_authorization(req) : method_not_allowed("POST");
     }
@@ -141,6 +145,7 @@ response authorization_server::metadata() {
     m["introspection_endpoint"] = iss + "/introspect";
     m["device_authorization_endpoint"] = iss + "/device_authorization";
     m["authorization_endpoint"] = iss + "/authorize";
+    m["end_session_endpoint"] = iss + "/logout";  // OpenID RP-Initiated Logout 1.0 §2.1
     auto grants = db_->enabled_grant_types();
     // Grants and response types are listed only when some client has them (RFC 9700 §2.4).
     boost::json::array grant_array;

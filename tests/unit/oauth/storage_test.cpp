@@ -33,6 +33,7 @@ TEST_P(storage_backend, clients_round_trip_and_duplicates_are_constraint_errors)
     c.access_token_ttl = 77;
     c.certificate_bound = true;
     c.created_at = 5;
+    c.post_logout_redirect_uris = {"https://a.example/bye"};
     db().insert_client(c);
     auto back = db().find_client("c1");
     ASSERT_TRUE(back);
@@ -42,6 +43,7 @@ TEST_P(storage_backend, clients_round_trip_and_duplicates_are_constraint_errors)
     EXPECT_FALSE(back->require_pkce);
     EXPECT_TRUE(back->certificate_bound);
     EXPECT_EQ(back->access_token_ttl, 77);
+    EXPECT_EQ(back->post_logout_redirect_uris, c.post_logout_redirect_uris);
     try {
         db().insert_client(c);
         ADD_FAILURE() << "duplicate accepted";
@@ -145,6 +147,43 @@ TEST_P(storage_backend, replay_cache_and_janitor) {
     EXPECT_EQ(report.refresh_tokens, 0) << "a family stays while any member is live";
     EXPECT_TRUE(db().remember_jti("c\nj", 300));
     EXPECT_EQ(db().purge_expired(2000).refresh_tokens, 2);
+}
+
+TEST_P(storage_backend, consents_replace_per_user_and_client_and_go_with_user_or_client) {
+    db().save_consent(consent_record{"alice", "c1", "a b", 1, 100});
+    db().save_consent(consent_record{"alice", "c1", "a", 2, 200});  // replaces
+    db().save_consent(consent_record{"alice", "c2", "x", 1, 100});
+    db().save_consent(consent_record{"bob", "c1", "y", 1, 100});
+    auto back = db().find_consent("alice", "c1");
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->scope, "a");
+    EXPECT_EQ(back->expires_at, 200);
+    EXPECT_EQ(db().delete_consents_of_client("c1"), 2);
+    EXPECT_FALSE(db().find_consent("bob", "c1"));
+    EXPECT_EQ(db().delete_consents_of_subject("alice"), 1);
+    db().save_consent(consent_record{"carol", "c3", "", 1, 10});
+    EXPECT_EQ(db().purge_expired(50).consents, 1);
+}
+
+TEST_P(storage_backend, sessions_and_grants_of_a_subject) {
+    db().insert_session(session_record{"s1", "alice", 100});
+    db().insert_session(session_record{"s2", "alice", 100});
+    db().insert_session(session_record{"s3", "bob", 100});
+    EXPECT_TRUE(db().delete_session("s3"));
+    EXPECT_FALSE(db().delete_session("s3"));
+    EXPECT_EQ(db().delete_sessions_of_subject("alice"), 2);
+    refresh_record r;
+    r.digest = "r1";
+    r.family_id = "F";
+    r.subject = "alice";
+    r.expires_at = 100;
+    db().insert_refresh(r);
+    EXPECT_EQ(db().revoke_subject_refresh_tokens("alice"), 1);
+    EXPECT_EQ(db().find_refresh("r1")->state, refresh_state::revoked);
+    db().insert_access_token({"j1", "c", "alice", "F", "x", "aud", 1, 100, false});
+    db().insert_access_token({"j2", "c", "bob", "G", "x", "aud", 1, 100, false});
+    EXPECT_EQ(db().revoke_subject_access_tokens("alice", 50), std::vector<std::string>{"j1"});
+    EXPECT_FALSE(db().find_access_token("j2")->revoked);
 }
 
 TEST_P(storage_backend, whole_server_on_this_backend) {

@@ -175,6 +175,34 @@ std::string browser::field(const std::string& name) const {
     return out;
 }
 
+response authorize_in_browser(authorization_server& s, browser& b, const std::string& issuer,
+                              const std::string& query, const std::string& user, const std::string& password,
+                              const std::string& decision, bool remember) {
+    auto r = b.get(s, "/authorize?" + query);
+    for (int step = 0; step < 6; ++step) {
+        const auto loc = std::string(r.header("location").value_or(""));
+        if (r.status == 303 && loc.rfind(issuer + "/", 0) == 0) {
+            r = b.get(s, loc.substr(issuer.size()));
+        } else if (r.status == 200 && !b.field("next").empty()) {
+            r = b.post(s, "/login",
+                       build_query({{"next", b.field("next")},
+                                    {"csrf", b.field("csrf")},
+                                    {"username", user},
+                                    {"password", password}}));
+        } else if (r.status == 200 && !b.field("request").empty()) {
+            std::vector<std::pair<std::string, std::string>> q{
+                {"request", b.field("request")}, {"csrf", b.field("csrf")}, {"decision", decision}};
+            if (remember) {
+                q.emplace_back("remember", "1");
+            }
+            r = b.post(s, "/consent", build_query(q));
+        } else {
+            break;
+        }
+    }
+    return r;
+}
+
 std::optional<std::string> location_param(const response& r, const std::string& name) {
     auto loc = r.header("location");
     if (!loc) {

@@ -70,6 +70,14 @@ struct browser {
     [[nodiscard]] std::string cookie_header() const;
 };
 
+/// Drives a browser through /authorize?query: follows redirects to the issuer, signs in as
+/// user/password when the login page shows, answers the consent page (if it shows) with decision
+/// and, with remember, the "remember" box. Returns the first response that is neither: normally
+/// the 303 to the client's redirect URI.
+response authorize_in_browser(authorization_server& s, browser& b, const std::string& issuer,
+                              const std::string& query, const std::string& user, const std::string& password,
+                              const std::string& decision = "approve", bool remember = false);
+
 /// The query (or fragment) parameter of a Location URL; nullopt if absent.
 std::optional<std::string> location_param(const response& r, const std::string& name);
 /// Path + query of an absolute Location pointing at the issuer.

@@ -36,9 +36,15 @@ struct server_config {
     std::chrono::seconds session_ttl{8 * 3600};          ///< browser login session
     std::chrono::seconds pending_ttl{600};               ///< authorization request waiting for the user
     std::chrono::seconds client_assertion_max_age{300};  ///< RFC 7523 assertions: exp - now at most
+    /// Remembered consent lives this long after the user approved (0: consent is never remembered).
+    std::chrono::seconds consent_ttl{30 * 24 * 3600};
+    /// How often a running server re-reads the signing-key table (rotation by another process).
+    std::chrono::seconds signing_key_refresh{30};
 
-    /// Password grant and login page: failures before lockout, and lockout length.
+    /// Password grant and login page: failures per user name before lockout, failures per client
+    /// address before lockout, and lockout length.
     int login_max_failures = 5;
+    int login_address_max_failures = 20;
     std::chrono::seconds login_lockout{15 * 60};
     /// Device user-code entry: wrong codes per address before lockout (RFC 8628 §5.1).
     int user_code_max_failures = 10;

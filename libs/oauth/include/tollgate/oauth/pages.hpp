@@ -25,10 +25,13 @@ response html_page(int status, std::string_view title, const std::string& body_h
 /// Login form posting to action with the hidden fields; error shown above when non-empty.
 response login_page(std::string_view client_name, std::string_view action, const hidden_fields& hidden,
                     std::string_view error);
-/// Consent: who asks, what (each scope in words), approve / deny buttons (field "decision").
+/// Consent: who asks, what (each scope in words), approve / deny buttons (field "decision");
+/// with offer_remember, a "remember" checkbox (field "remember", value "1", unchecked).
 response consent_page(std::string_view client_name, std::string_view subject,
                       const std::vector<std::string>& scope_words, std::string_view action,
-                      const hidden_fields& hidden);
+                      const hidden_fields& hidden, bool offer_remember = false);
+/// Logout confirmation for subject: a "Sign out" button posting to action.
+response logout_page(std::string_view subject, std::string_view action, const hidden_fields& hidden);
 /// Device code entry form (field "user_code").
 response device_entry_page(std::string_view action, const hidden_fields& hidden, std::string_view prefill,
                            std::string_view error);

@@ -6,7 +6,10 @@
 //   GET  /jwks                                    (RFC 7517 key set, public keys only)
 //   POST /token                                   (RFC 6749 §3.2; grants below)
 //   GET  /authorize                               (RFC 6749 §3.1, RFC 7636), then the pages
-//   POST /login, GET /consent, POST /consent      (login and consent pages, CSRF-protected)
+//   POST /login, GET /consent, POST /consent      (login and consent pages, CSRF-protected;
+//                                                  remembered consent skips the page)
+//   GET|POST /logout                              (ends the browser session; RP-initiated style,
+//                                                  CSRF-protected, registered post-logout URIs only)
 //   POST /device_authorization                    (RFC 8628 §3.1)
 //   GET|POST /device, POST /device/decision       (RFC 8628 §3.3 user pages)
 //   POST /revoke                                  (RFC 7009)
@@ -56,6 +59,7 @@ struct client_options {
     std::string jwks;
     std::string tls_subject_dn;
     bool certificate_bound = false;
+    std::vector<std::string> post_logout_redirect_uris;
 };
 
 struct created_client {
@@ -93,10 +97,14 @@ class authorization_server {
     created_client create_client(const client_options& options);
     /// New secret for a secret-based client; nullopt if the client does not exist or has none.
     std::optional<std::string> rotate_client_secret(const std::string& client_id);
-    /// Deletes the client and revokes everything it holds (publishes a client event).
+    /// Deletes the client and revokes everything it holds, its remembered consents included
+    /// (publishes a client event).
     bool remove_client(const std::string& client_id);
     void add_user(const std::string& username, const std::string& password);
+    /// New password; ends the user's browser sessions and revokes the user's refresh and access
+    /// tokens (RFC 9700 §4.14.2: revoked on a password change), publishing a subject event.
     bool set_user_password(const std::string& username, const std::string& password);
+    /// As set_user_password, and forgets the user's remembered consents.
     bool remove_user(const std::string& username);
     /// Revokes an access token (a JWT we issued, or its jti) or a refresh token; true if something
     /// was revoked.
@@ -133,6 +141,7 @@ class authorization_server {
     response login(const request& req);
     response consent_page(const request& req);
     response consent_decision(const request& req);
+    response logout(const request& req);
     response device_authorization(const request& req);
     response device_page(const request& req);
     response device_decision(const request& req);
@@ -155,6 +164,18 @@ class authorization_server {
     void revoke_family(const std::string& family_id, const std::string& client_id,
                        const std::string& subject);
     std::optional<std::string> session_subject(const request& req);
+    /// Remembered consent is offered only for confidential clients in the code flow (RFC 6749
+    /// §10.2: no automatic repeat for a client that cannot be authenticated) and consent_ttl > 0.
+    [[nodiscard]] bool may_remember_consent(const client_record& c, const pending_request& p) const;
+    [[nodiscard]] bool consent_remembered(const std::string& subject, const client_record& c,
+                                          const pending_request& p);
+    /// The approved request's redirect: a code (code flow) or an access token in the fragment.
+    response finish_authorization(const pending_request& p, const client_record& c,
+                                  const std::string& subject);
+    /// 303 to the request's redirect URI with q, state and iss (RFC 9207).
+    response redirect_to_client(const pending_request& p, std::vector<std::pair<std::string, std::string>> q);
+    /// Ends every session, refresh family and access token of a user (password change, removal).
+    void end_user_grants(const std::string& username);
     std::string resolve_scope(const client_record& c, std::optional<std::string_view> requested, bool& ok);
     std::string audience_for(const client_record& c) const;
     std::int64_t ttl_for(const client_record& c) const;

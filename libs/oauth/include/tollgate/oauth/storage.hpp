@@ -1,10 +1,13 @@
 #pragma once
 // Persistent state of the authorization server, over tollgate::store (SQLite in WAL mode or
-// PostgreSQL; the same portable SQL on both). Tables (migration "oauth" v1):
+// PostgreSQL; the same portable SQL on both). Tables (migration "oauth" v1, v2):
 //   oauth_clients, oauth_users, oauth_signing_keys, oauth_access_tokens (issued jti, for
 //   revocation and introspection), oauth_codes, oauth_refresh_tokens (rotation chains grouped in
 //   families), oauth_device_codes, oauth_pending (authorization requests waiting for login and
-//   consent), oauth_sessions (browser logins), oauth_replay (client-assertion jti cache).
+//   consent), oauth_sessions (browser logins), oauth_replay (client-assertion jti cache),
+//   oauth_consents (remembered consent: one row per user and client, v2).
+// Each record type maps to its table through one codec in storage.cpp (column list, values, row),
+// so a column is named in one place.
 // Opaque values (codes, refresh tokens, device codes, secrets, session ids) are never stored: the
 // columns named "digest" hold server_keys::digest() of them.
 //
@@ -42,6 +45,8 @@ struct client_record {
     std::string tls_subject_dn;      ///< tls_client_auth: RFC 4514 subject DN the certificate must carry
     bool certificate_bound = false;  ///< add cnf.x5t#S256 when a client certificate is presented
     std::int64_t created_at = 0;
+    /// Where /logout may send the browser afterwards (exact match, as redirect_uris).
+    std::vector<std::string> post_logout_redirect_uris;
 
     [[nodiscard]] bool has_grant(std::string_view grant) const;
     [[nodiscard]] bool is_public() const { return auth_method == "none"; }
@@ -136,12 +141,22 @@ struct session_record {
     std::int64_t expires_at = 0;
 };
 
+/// A remembered consent: subject approved scope (a set) for client_id until expires_at.
+struct consent_record {
+    std::string subject;
+    std::string client_id;
+    std::string scope;  ///< space-separated scope set as approved
+    std::int64_t granted_at = 0;
+    std::int64_t expires_at = 0;
+};
+
 /// Rows removed by a janitor pass, per table.
 struct janitor_report {
     std::int64_t codes = 0, refresh_tokens = 0, access_tokens = 0, device_codes = 0, pending = 0,
-                 sessions = 0, replay = 0, keys = 0;
+                 sessions = 0, replay = 0, keys = 0, consents = 0;
     [[nodiscard]] std::int64_t total() const {
-        return codes + refresh_tokens + access_tokens + device_codes + pending + sessions + replay + keys;
+        return codes + refresh_tokens + access_tokens + device_codes + pending + sessions + replay + keys +
+               consents;
     }
 };
 
@@ -184,6 +199,7 @@ class storage {
     /// Revokes every access token of a family; returns the jtis that were live.
     std::vector<std::string> revoke_family_access_tokens(const std::string& family_id, std::int64_t now);
     std::vector<std::string> revoke_client_access_tokens(const std::string& client_id, std::int64_t now);
+    std::vector<std::string> revoke_subject_access_tokens(const std::string& subject, std::int64_t now);
 
     // --- authorization codes
     void insert_code(const code_record& c);
@@ -202,6 +218,7 @@ class storage {
     /// Revokes every refresh token of the family; returns how many were not yet revoked.
     std::int64_t revoke_refresh_family(const std::string& family_id);
     std::int64_t revoke_client_refresh_tokens(const std::string& client_id);
+    std::int64_t revoke_subject_refresh_tokens(const std::string& subject);
 
     // --- device codes
     void insert_device(const device_record& d);
@@ -219,6 +236,15 @@ class storage {
     bool delete_pending(const std::string& digest);
     void insert_session(const session_record& s);
     [[nodiscard]] std::optional<session_record> find_session(const std::string& digest);
+    bool delete_session(const std::string& digest);
+    std::int64_t delete_sessions_of_subject(const std::string& subject);
+
+    // --- remembered consent: one row per (subject, client_id); save replaces it.
+    void save_consent(const consent_record& c);
+    [[nodiscard]] std::optional<consent_record> find_consent(const std::string& subject,
+                                                             const std::string& client_id);
+    std::int64_t delete_consents_of_subject(const std::string& subject);
+    std::int64_t delete_consents_of_client(const std::string& client_id);
 
     // --- client assertion replay cache: false when key was already recorded (a replay).
     bool remember_jti(const std::string& key, std::int64_t expires_at);
