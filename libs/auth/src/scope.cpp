@@ -1,4 +1,7 @@
 // Scope grammar, placeholder substitution and filter coverage (see scope.hpp).
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
 #include <tollgate/auth/scope.hpp>
 #include <tollgate/mqtt/topic.hpp>
 
@@ -48,7 +51,7 @@ void append_literal(std::vector<pattern_part>& parts, char c) {
 }
 
 /// Parses the pattern after "mqtt:<action>:". Returns the error, or scope_error{} on success.
-scope_error parse_pattern(std::string_view text, std::vector<pattern_part>& parts) {
+scope_error parse_parts(std::string_view text, std::vector<pattern_part>& parts) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (c == '%') {
@@ -132,6 +135,62 @@ void split(std::string_view s, std::vector<std::string_view>& out) {
     }
 }
 
+std::string_view action_name(grant_action a) noexcept {
+    switch (a) {
+        case grant_action::publish:
+            return "pub";
+        case grant_action::subscribe:
+            return "sub";
+        case grant_action::both:
+            return "all";
+    }
+    return "all";
+}
+
+/// One structured entry: {"action": "pub"|"sub"|"all", "filter": "..."} and nothing else.
+/// Returns the pattern, or sets `why`.
+std::optional<scope_pattern> parse_entry(const boost::json::value& entry, const scope_limits& limits,
+                                         std::string& why) {
+    const auto* obj = entry.if_object();
+    if (obj == nullptr) {
+        why = "entry is not an object";
+        return std::nullopt;
+    }
+    const boost::json::string* action = nullptr;
+    const boost::json::string* filter = nullptr;
+    for (const auto& member : *obj) {
+        if (member.key() == "action") {
+            action = member.value().if_string();
+        } else if (member.key() == "filter") {
+            filter = member.value().if_string();
+        } else {
+            why = "unknown member (only action and filter)";
+            return std::nullopt;
+        }
+    }
+    if (action == nullptr || filter == nullptr) {
+        why = "needs string members action and filter";
+        return std::nullopt;
+    }
+    grant_action a{};
+    if (*action == "pub") {
+        a = grant_action::publish;
+    } else if (*action == "sub") {
+        a = grant_action::subscribe;
+    } else if (*action == "all") {
+        a = grant_action::both;
+    } else {
+        why = std::string(to_string(scope_error::bad_action));
+        return std::nullopt;
+    }
+    auto parsed = parse_pattern(std::string_view(filter->data(), filter->size()), a, limits);
+    if (!parsed.pattern) {
+        why = std::string(to_string(parsed.error));
+        return std::nullopt;
+    }
+    return std::move(parsed.pattern);
+}
+
 bool action_allows(grant_action have, grant_action want) noexcept {
     return have == grant_action::both || have == want;
 }
@@ -191,13 +250,65 @@ parse_result parse_scope(std::string_view scope, const scope_limits& limits) {
         r.error = scope_error::empty_pattern;
         return r;
     }
-    if (auto e = parse_pattern(rest, p.parts); e != scope_error{}) {
+    if (auto e = parse_parts(rest, p.parts); e != scope_error{}) {
         r.error = e;
         return r;
     }
     p.source = std::string(scope);
     r.pattern = std::move(p);
     return r;
+}
+
+parse_result parse_pattern(std::string_view pattern, grant_action action, const scope_limits& limits) {
+    parse_result r;
+    if (pattern.size() > limits.max_filter_bytes) {
+        r.error = scope_error::too_long;
+        return r;
+    }
+    if (pattern.empty()) {
+        r.error = scope_error::empty_pattern;
+        return r;
+    }
+    scope_pattern p;
+    p.action = action;
+    if (auto e = parse_parts(pattern, p.parts); e != scope_error{}) {
+        r.error = e;
+        return r;
+    }
+    p.source = std::string(pattern);
+    r.pattern = std::move(p);
+    return r;
+}
+
+std::vector<scope_pattern> parse_permissions_claim(const boost::json::value& claim, std::string_view name,
+                                                   const scope_limits& limits, dropped_list* dropped) {
+    std::vector<scope_pattern> out;
+    auto drop = [&](std::string label, std::string why) {
+        if (dropped != nullptr && dropped->size() < limits.max_grants) {
+            dropped->emplace_back(std::move(label), std::move(why));
+        }
+    };
+    const auto* entries = claim.if_array();
+    if (entries == nullptr) {
+        drop(std::string(name), "claim is not an array of {action, filter} objects");
+        return out;
+    }
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+        std::string label = std::string(name) + "[" + std::to_string(i) + "]";
+        if (i >= limits.max_permission_entries) {
+            drop(std::move(label) + ".." + std::to_string(entries->size() - 1), "too many entries");
+            break;
+        }
+        std::string why;
+        auto p = parse_entry((*entries)[i], limits, why);
+        if (!p) {
+            drop(std::move(label), std::move(why));
+            continue;
+        }
+        p->source = label + " " + std::string(action_name(p->action)) + " " + p->source;
+        out.push_back(std::move(*p));
+    }
+    return out;
 }
 
 bool is_safe_substitution(std::string_view value) noexcept {
@@ -237,38 +348,63 @@ bool filter_covers(std::string_view allowed, std::string_view requested) noexcep
     return i == a.size() || (i + 1 == a.size() && a[i] == "#");
 }
 
-permission_set permission_set::compile(const std::vector<std::string>& scopes,
-                                       const substitution_values& values, const scope_limits& limits,
-                                       std::vector<std::pair<std::string, std::string>>* dropped) {
-    permission_set set;
-    auto drop = [&](const std::string& s, std::string why) {
+void permission_set::add(const scope_pattern& pattern, const std::string& label,
+                         const substitution_values& values, const scope_limits& limits,
+                         dropped_list* dropped) {
+    auto drop = [&](std::string why) {
         if (dropped != nullptr && dropped->size() < limits.max_grants) {
-            dropped->emplace_back(s, std::move(why));
+            dropped->emplace_back(label, std::move(why));
         }
     };
+    std::string why;
+    auto filter = substitute(pattern, values, why);
+    if (!filter) {
+        drop(why);
+        return;
+    }
+    if (!mqtt::is_valid_topic_filter(*filter) || mqtt::parse_shared_subscription(*filter)) {
+        drop("not a valid topic filter");
+        return;
+    }
+    if (grants_.size() >= limits.max_grants) {
+        drop("too many grants");
+        return;
+    }
+    grants_.push_back(grant{pattern.action, std::move(*filter), pattern.source});
+}
+
+permission_set permission_set::compile(const std::vector<std::string>& scopes,
+                                       const substitution_values& values, const scope_limits& limits,
+                                       dropped_list* dropped) {
+    permission_set set;
     for (const auto& s : scopes) {
         auto parsed = parse_scope(s, limits);
         if (!parsed.pattern) {
-            if (parsed.error != scope_error::not_mqtt) {
-                drop(s, std::string(to_string(parsed.error)));
+            if (parsed.error != scope_error::not_mqtt && dropped != nullptr &&
+                dropped->size() < limits.max_grants) {
+                dropped->emplace_back(s, std::string(to_string(parsed.error)));
             }
             continue;
         }
-        std::string why;
-        auto filter = substitute(*parsed.pattern, values, why);
-        if (!filter) {
-            drop(s, why);
-            continue;
-        }
-        if (!mqtt::is_valid_topic_filter(*filter) || mqtt::parse_shared_subscription(*filter)) {
-            drop(s, "not a valid topic filter");
-            continue;
-        }
-        if (set.grants_.size() >= limits.max_grants) {
-            drop(s, "too many grants");
-            continue;
-        }
-        set.grants_.push_back(grant{parsed.pattern->action, std::move(*filter), s});
+        set.add(*parsed.pattern, s, values, limits, dropped);
+    }
+    return set;
+}
+
+permission_set permission_set::compile(const std::vector<std::string>& scopes,
+                                       const boost::json::object& claims, const substitution_values& values,
+                                       const scope_limits& limits, dropped_list* dropped) {
+    permission_set set = compile(scopes, values, limits, dropped);
+    if (limits.permissions_claim.empty()) {
+        return set;
+    }
+    const auto* claim = claims.if_contains(limits.permissions_claim);
+    if (claim == nullptr) {
+        return set;
+    }
+    const auto patterns = parse_permissions_claim(*claim, limits.permissions_claim, limits, dropped);
+    for (const auto& p : patterns) {
+        set.add(p, p.source, values, limits, dropped);
     }
     return set;
 }

@@ -14,7 +14,16 @@
 // "#" must never widen a pattern into a wildcard). The compiled filter must be a valid MQTT topic
 // filter; otherwise the grant is dropped. Scopes not starting with "mqtt:" are ignored.
 //
-// Errors are values (parse_error), never exceptions; inputs are bounded (max_scope_bytes).
+// The structured permissions claim (default name "mqtt_permissions") carries policies too large for
+// scope strings: a JSON array of {"action": "pub"|"sub"|"all", "filter": pattern}. A pattern uses
+// the same placeholders and percent-decoding as a scope (so a literal '%', '{' or '}' is written
+// %25, %7B, %7D) but may hold any other character, since JSON strings are not limited to the
+// RFC 6749 scope characters. An entry that is not such an object (unknown members included: a
+// future "effect":"deny" must not be read as an allow), or whose pattern does not parse, is dropped
+// and reported like a bad scope. Entries are compiled after the scopes, under the same max_grants.
+//
+// Errors are values (parse_error), never exceptions; inputs are bounded (max_scope_bytes,
+// max_permission_entries, max_filter_bytes).
 // Thread-safety: pure functions; a permission_set is immutable after compile and may be shared.
 #include <cstddef>
 #include <functional>
@@ -22,6 +31,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/fwd.hpp>
 
 namespace tollgate::auth {
 
@@ -42,6 +53,10 @@ std::string_view to_string(scope_error e) noexcept;
 struct scope_limits {
     std::size_t max_scope_bytes = 1024;  ///< one scope token
     std::size_t max_grants = 256;        ///< grants kept per session (more are dropped)
+    /// Name of the structured permissions claim; empty: the claim is not read.
+    std::string permissions_claim = "mqtt_permissions";
+    std::size_t max_permission_entries = 256;  ///< entries read from the claim (later ones dropped)
+    std::size_t max_filter_bytes = 1024;       ///< one structured entry's filter pattern
 };
 
 /// One piece of a pattern: a literal (already percent-decoded) or a placeholder.
@@ -62,6 +77,21 @@ struct parse_result {
     scope_error error{};
 };
 parse_result parse_scope(std::string_view scope, const scope_limits& limits = {});
+
+/// Parses one topic pattern (the part of a scope after "mqtt:<action>:", or a structured entry's
+/// filter): percent-decoding and placeholders, any other byte literal. Never throws.
+parse_result parse_pattern(std::string_view pattern, grant_action action, const scope_limits& limits = {});
+
+/// Reasons why something was not compiled into a grant: (scope text or "<claim>[i]", why).
+using dropped_list = std::vector<std::pair<std::string, std::string>>;
+
+/// Parses the structured permissions claim (`claim` is its value; `name` labels the entries as
+/// "name[i]" in `dropped` and in scope_pattern::source, which is "name[i] <action> <filter>").
+/// A value that is not an array drops the whole claim. At most limits.max_permission_entries
+/// entries are read. Never throws.
+std::vector<scope_pattern> parse_permissions_claim(const boost::json::value& claim, std::string_view name,
+                                                   const scope_limits& limits = {},
+                                                   dropped_list* dropped = nullptr);
 
 /// Values for placeholder substitution, known at authentication time.
 struct substitution_values {
@@ -102,6 +132,13 @@ class permission_set {
                                   const scope_limits& limits = {},
                                   std::vector<std::pair<std::string, std::string>>* dropped = nullptr);
 
+    /// As above, then also the structured claim limits.permissions_claim of `claims` (the token's
+    /// verified claims), when present and the name is not empty. Its entries are labelled
+    /// "<claim>[i]" in `dropped` and in grant::source.
+    static permission_set compile(const std::vector<std::string>& scopes, const boost::json::object& claims,
+                                  const substitution_values& values, const scope_limits& limits = {},
+                                  dropped_list* dropped = nullptr);
+
     /// PUBLISH to a topic name: some publish grant's filter must match it.
     [[nodiscard]] decision check_publish(std::string_view topic) const;
     /// SUBSCRIBE to a filter ("$share/g/f" judged on f): some subscribe grant must cover it.
@@ -110,6 +147,9 @@ class permission_set {
     [[nodiscard]] const std::vector<grant>& grants() const noexcept { return grants_; }
 
   private:
+    void add(const scope_pattern& pattern, const std::string& label, const substitution_values& values,
+             const scope_limits& limits, dropped_list* dropped);
+
     std::vector<grant> grants_;
 };
 
