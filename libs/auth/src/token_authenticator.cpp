@@ -1,5 +1,6 @@
 // token_authenticator: token extraction, verification with issuer selection and key refresh, the
 // verified-token cache, per-connection checks and the principal (see token_authenticator.hpp).
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -48,6 +49,27 @@ struct session_context_deleter {
 };
 
 constexpr std::string_view invalid_token = "invalid token";
+
+/// One presented token, for the steps after verification (the token itself only to start
+/// re-checks; never logged).
+struct token_ref {
+    std::string_view token;
+    std::string key;  ///< SHA-256 of the token, raw
+    std::string fingerprint;
+    std::int64_t exp = 0;
+    std::optional<common::steady_time> verified_at;  ///< of an introspection answer (default: now)
+};
+
+/// An introspected opaque token: what the answer established and until when it may be reused.
+struct opaque_entry : detail::cached_token {
+    std::int64_t reuse_until = 0;      ///< Unix seconds: min(exp + leeway, fetched + recheck interval)
+    common::steady_time fetched_at{};  ///< when the request was sent (the verdict's age)
+};
+
+/// A compact JWS has exactly two '.' (RFC 7515 §7.1); anything else is an opaque token.
+bool looks_like_jws(std::string_view token) {
+    return std::count(token.begin(), token.end(), '.') == 2;
+}
 constexpr std::string_view not_accepted = "token not accepted for this connection";
 
 std::optional<std::string> string_member(const bj::object& o, std::string_view name) {
@@ -83,7 +105,7 @@ const session_context* context_of(const broker::principal& who) noexcept {
     return static_cast<const session_context*>(who.context.get());
 }
 
-struct token_authenticator::impl {
+struct token_authenticator::impl : std::enable_shared_from_this<token_authenticator::impl> {
     struct issuer_state {
         issuer_config config;
         std::mutex mutex;
@@ -100,15 +122,28 @@ struct token_authenticator::impl {
     };
 
     impl(token_auth_config c, const common::clock& clk)
-        : config(std::move(c)), clock(clk), cache(config.cache_size) {
+        : config(std::move(c)), clock(clk), cache(config.cache_size), opaque_cache(config.cache_size) {
         for (auto& ic : config.issuers) {
-            if (ic.issuer.empty() || !ic.keys) {
+            if (ic.issuer.empty() || (!ic.keys && !ic.opaque_tokens)) {
                 throw std::invalid_argument("auth issuer needs a name and a key source");
+            }
+            if (ic.opaque_tokens && !ic.introspection) {
+                throw std::invalid_argument("auth issuer " + ic.issuer +
+                                            ": opaque tokens need introspection");
             }
             auto st = std::make_unique<issuer_state>();
             st->config = ic;
+            if (!st->config.keys) {
+                st->config.keys = std::make_shared<static_key_source>(jose::key_set{});
+            }
             if (st->config.audiences.empty()) {
                 st->config.audiences.push_back(config.audience);
+            }
+            if (ic.opaque_tokens) {
+                if (opaque_issuer != nullptr) {
+                    throw std::invalid_argument("only one auth issuer may accept opaque tokens");
+                }
+                opaque_issuer = st.get();
             }
             issuers.push_back(std::move(st));
         }
@@ -252,7 +287,8 @@ struct token_authenticator::impl {
     }
 
     std::shared_ptr<const broker::principal> make_principal(const detail::cached_token& t,
-                                                            const auth_request& req) {
+                                                            const auth_request& req,
+                                                            std::shared_ptr<token_recheck> recheck) {
         auto ctx = std::unique_ptr<session_context>(new session_context);
         substitution_values values;
         values.client_id = req.client_id;
@@ -260,13 +296,14 @@ struct token_authenticator::impl {
         values.username = req.username;
         values.claim = [&t](std::string_view name) { return string_member(t.claims, name); };
         std::vector<std::pair<std::string, std::string>> dropped;
-        ctx->permissions = permission_set::compile(t.scopes, values, config.scopes, &dropped);
+        ctx->permissions = permission_set::compile(t.scopes, t.claims, values, config.scopes, &dropped);
         for (const auto& [scope, why] : dropped) {
             log->info("auth: scope '{}' of jti={} ignored: {}", scope, t.jti, why);
         }
         ctx->token_client_id = t.client_id;
         ctx->jti = t.jti;
         ctx->scopes = t.scopes;
+        ctx->recheck = std::move(recheck);
         auto who = std::make_shared<broker::principal>();
         who->client_id = req.client_id;
         who->username = req.username;
@@ -351,7 +388,8 @@ struct token_authenticator::impl {
     }
 
     auth_result finish(const auth_request& req, const std::optional<common::shared_bytes>& cert,
-                       std::shared_ptr<const detail::cached_token> t, const std::string& fingerprint) {
+                       std::shared_ptr<const detail::cached_token> t, const token_ref& tok) {
+        const std::string& fingerprint = tok.fingerprint;
         if (is_revoked(*t)) {
             return fail(req, reason_code::bad_user_name_or_password, invalid_token, "token revoked", t.get(),
                         fingerprint);
@@ -359,18 +397,179 @@ struct token_authenticator::impl {
         if (auto failed = connection_checks(*t, req, cert)) {
             return fail(req, reason_code::not_authorized, not_accepted, *failed, t.get(), fingerprint);
         }
+        std::shared_ptr<token_recheck> recheck;
+        if (const issuer_state* st = issuer_named(t->issuer); st != nullptr && rechecks(st->config)) {
+            recheck = recheck_state(*st, tok, tok.verified_at.value_or(clock.steady_now()));
+            switch (recheck->state(clock.steady_now())) {
+                case token_recheck::status::inactive:
+                    return fail(req, reason_code::bad_user_name_or_password, invalid_token,
+                                "token no longer active (introspection)", t.get(), fingerprint);
+                case token_recheck::status::stale:
+                    recheck->start_if_due({});
+                    return fail(req, reason_code::bad_user_name_or_password, invalid_token,
+                                "no fresh introspection verdict within the grace", t.get(), fingerprint);
+                case token_recheck::status::due:
+                    recheck->start_if_due({});
+                    break;
+                case token_recheck::status::fresh:
+                    break;
+            }
+        }
         ++successes;
         log->debug("auth: accepted client_id='{}' iss={} sub={} jti={}", req.client_id, t->issuer, t->subject,
                    t->jti);
         auth_result r;
         r.result = auth_result::outcome::success;
-        r.who = make_principal(*t, req);
+        r.who = make_principal(*t, req, std::move(recheck));
         return r;
+    }
+
+    static bool rechecks(const issuer_config& ic) {
+        return ic.introspection && ic.recheck.interval.count() > 0;
+    }
+
+    const issuer_state* issuer_named(std::string_view name) const {
+        for (const auto& st : issuers) {
+            if (st->config.issuer == name) {
+                return st.get();
+            }
+        }
+        return nullptr;
+    }
+
+    introspection_expectations expectations(const issuer_state& st, bool opaque) const {
+        introspection_expectations e;
+        e.issuer = st.config.issuer;
+        e.audiences = st.config.audiences;
+        e.leeway = config.leeway;
+        e.require_exp = opaque;
+        return e;
+    }
+
+    /// The token's shared re-check state: found by the token's SHA-256, or made with `verified_at`
+    /// as its last fresh verdict. Entries without a session are pruned when the registry grows,
+    /// except those remembering an inactive verdict (until the token's exp).
+    std::shared_ptr<token_recheck> recheck_state(const issuer_state& st, const token_ref& tok,
+                                                 common::steady_time verified_at) {
+        std::lock_guard lock(registry_mutex);
+        auto& slot = registry[tok.key];
+        if (!slot.state) {
+            slot.state = std::make_shared<token_recheck>(
+                std::string(tok.token), tok.fingerprint, st.config.introspection,
+                expectations(st, &st == opaque_issuer), st.config.recheck, clock, verified_at);
+            slot.until = tok.exp;
+            prune_registry();
+        }
+        return slot.state;
+    }
+
+    /// Called with registry_mutex held.
+    void prune_registry() {
+        const std::size_t high = std::max<std::size_t>(1024, 2 * config.cache_size);
+        if (registry.size() <= high) {
+            return;
+        }
+        const auto now = clock.unix_seconds();
+        std::erase_if(registry, [now](const auto& e) {
+            return e.second.until <= now || (e.second.state.use_count() == 1 && !e.second.state->inactive());
+        });
+    }
+
+    std::shared_ptr<token_recheck> find_recheck(const std::string& key) {
+        std::lock_guard lock(registry_mutex);
+        auto it = registry.find(key);
+        return it == registry.end() ? nullptr : it->second.state;
+    }
+
+    /// An opaque token: a fresh cached introspection answer, else the opaque issuer's endpoint.
+    void authenticate_opaque(auth_request req, std::optional<common::shared_bytes> cert,
+                             common::shared_bytes token, std::string key, std::string fingerprint,
+                             std::function<void(auth_result)> done) {
+        if (auto known = find_recheck(key); known && known->inactive()) {  // no need to ask again
+            done(fail(req, reason_code::bad_user_name_or_password, invalid_token,
+                      "token no longer active (introspection)", nullptr, fingerprint));
+            return;
+        }
+        if (auto hit = opaque_cache.get(key)) {
+            const auto& e = static_cast<const opaque_entry&>(*hit);
+            if (clock.unix_seconds() < e.reuse_until) {
+                ++cache_hits;
+                const token_ref tok{token.as_string_view(), key, fingerprint, e.exp, e.fetched_at};
+                done(finish(req, cert, std::move(hit), tok));
+                return;
+            }
+            opaque_cache.erase(key);
+        }
+        ++introspections;
+        const auto started = clock.steady_now();
+        const auto& client = *opaque_issuer->config.introspection;
+        client.introspect(token.as_string_view(),
+                          [self = weak_from_this(), req = std::move(req), cert = std::move(cert), token,
+                           key = std::move(key), fingerprint = std::move(fingerprint), started,
+                           done = std::move(done)](introspection_result r) {
+                              auto me = self.lock();
+                              if (!me) {  // the authenticator is gone: fail closed
+                                  auth_result gone;
+                                  gone.reason = reason_code::server_unavailable;
+                                  gone.reason_string = "server shutting down";
+                                  done(std::move(gone));
+                                  return;
+                              }
+                              done(me->introspected(req, cert, token.as_string_view(), key, fingerprint,
+                                                    started, std::move(r)));
+                          });
+    }
+
+    auth_result introspected(const auth_request& req, const std::optional<common::shared_bytes>& cert,
+                             std::string_view token, const std::string& key, const std::string& fingerprint,
+                             common::steady_time started, introspection_result r) {
+        const issuer_state& st = *opaque_issuer;
+        const auto now = clock.unix_seconds();
+        auto failed = check_introspected(r, expectations(st, true), now);
+        auto known = find_recheck(key);  // live sessions of this token learn the fresh verdict too
+        if (failed) {
+            if (known && r.state != introspection_result::verdict::unavailable) {
+                known->mark_inactive();
+            }
+            return fail(req, reason_code::bad_user_name_or_password, invalid_token,
+                        "introspection: " + *failed, nullptr, fingerprint);
+        }
+        if (known) {
+            known->mark_fresh(started);
+        }
+        auto e = std::make_shared<opaque_entry>();
+        e->issuer = st.config.issuer;
+        e->subject = r.sub;
+        e->jti = r.jti;
+        e->client_id = r.client_id;
+        e->exp = r.exp.value_or(0);
+        e->nbf = r.nbf;
+        e->iat = r.iat;
+        e->scopes = std::move(r.scopes);
+        e->claims = std::move(r.claims);
+        e->fingerprint = fingerprint;
+        e->fetched_at = started;
+        e->reuse_until = e->exp + config.leeway.count();
+        if (rechecks(st.config)) {
+            e->reuse_until = std::min(e->reuse_until, now + st.config.recheck.interval.count());
+        }
+        opaque_cache.put(key, e);
+        const token_ref tok{token, key, fingerprint, e->exp, started};
+        return finish(req, cert, std::move(e), tok);
     }
 
     token_auth_config config;
     const common::clock& clock;
     detail::token_cache cache;
+    /// Introspected opaque tokens (only opaque_entry values).
+    detail::token_cache opaque_cache;
+    issuer_state* opaque_issuer = nullptr;
+    struct registry_entry {
+        std::shared_ptr<token_recheck> state;
+        std::int64_t until = 0;  ///< the token's exp
+    };
+    std::mutex registry_mutex;
+    std::unordered_map<std::string, registry_entry> registry;  ///< key: SHA-256 of the token
     jose::token_limits limits;
     std::vector<std::unique_ptr<issuer_state>> issuers;
     std::mutex revoked_mutex;
@@ -382,10 +581,11 @@ struct token_authenticator::impl {
     std::atomic<std::uint64_t> successes{0};
     std::atomic<std::uint64_t> failures{0};
     std::atomic<std::uint64_t> key_refreshes{0};
+    std::atomic<std::uint64_t> introspections{0};
 };
 
 token_authenticator::token_authenticator(token_auth_config config, const common::clock& clock)
-    : impl_(std::make_unique<impl>(std::move(config), clock)) {}
+    : impl_(std::make_shared<impl>(std::move(config), clock)) {}
 
 token_authenticator::~token_authenticator() = default;
 
@@ -430,6 +630,11 @@ void token_authenticator::authenticate(auth_request req, std::function<void(auth
     req.connection = nullptr;  // valid only during this call
     const auto digest = common::sha256(token);
     std::string key(digest.begin(), digest.end());
+    if (m.opaque_issuer != nullptr && !looks_like_jws(token)) {
+        m.authenticate_opaque(std::move(req), std::move(cert), std::move(*token_bytes), std::move(key),
+                              fingerprint, std::move(done));
+        return;
+    }
     if (auto hit = m.cache.get(key)) {
         if (!m.still_valid(*hit)) {
             m.cache.erase(key);
@@ -438,7 +643,8 @@ void token_authenticator::authenticate(auth_request req, std::function<void(auth
             return;
         }
         ++m.cache_hits;
-        done(m.finish(req, cert, std::move(hit), fingerprint));
+        const token_ref tok{token, key, fingerprint, hit->exp, std::nullopt};
+        done(m.finish(req, cert, std::move(hit), tok));
         return;
     }
     auto cold = [&m, req = std::move(req), cert = std::move(cert), token_bytes = std::move(*token_bytes),
@@ -449,7 +655,8 @@ void token_authenticator::authenticate(auth_request req, std::function<void(auth
             return;
         }
         m.cache.put(key, out.token);
-        done(m.finish(req, cert, std::move(out.token), fingerprint));
+        const token_ref tok{token_bytes.as_string_view(), key, fingerprint, out.token->exp, std::nullopt};
+        done(m.finish(req, cert, std::move(out.token), tok));
     };
     if (m.config.offload) {
         m.config.offload(std::move(cold));
@@ -463,7 +670,7 @@ void token_authenticator::revoke(const revocation& r) {
         return;
     }
     impl_->remember(r);
-    impl_->cache.erase_if([&r](const detail::cached_token& t) {
+    auto matches = [&r](const detail::cached_token& t) {
         if (t.issuer != r.issuer) {
             return false;
         }
@@ -476,12 +683,14 @@ void token_authenticator::revoke(const revocation& r) {
                 return impl::subject_of(t) == r.value;
         }
         return false;
-    });
+    };
+    impl_->cache.erase_if(matches);
+    impl_->opaque_cache.erase_if(matches);
 }
 
 auth_stats token_authenticator::stats() const {
-    return auth_stats{impl_->verifications.load(), impl_->cache_hits.load(), impl_->successes.load(),
-                      impl_->failures.load(), impl_->key_refreshes.load()};
+    return auth_stats{impl_->verifications.load(), impl_->cache_hits.load(),    impl_->successes.load(),
+                      impl_->failures.load(),      impl_->key_refreshes.load(), impl_->introspections.load()};
 }
 
 std::size_t token_authenticator::cache_entries() const {

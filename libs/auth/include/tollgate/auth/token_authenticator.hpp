@@ -23,8 +23,20 @@
 // the same token costs no signature check. A cached entry still honours exp (and nbf) against the
 // clock; per-connection checks (username, client id, certificate) are made on every use.
 //
+// Introspection (RFC 7662, docs/auth.md "Introspection"): an issuer with an introspection_client
+//  - and opaque_tokens: a token that is not a compact JWS (not exactly two '.') is sent to that
+//    issuer's introspection endpoint; an active answer (check_introspected: iss, aud, exp required,
+//    nbf, not a refresh token) makes the principal as a JWT's claims would (sub, client_id, scope).
+//    At most one issuer may accept opaque tokens (an opaque token names no issuer to choose by).
+//    Answers are cached by the token's SHA-256 until min(exp + leeway, fetched + recheck interval).
+//  - and recheck.interval > 0: every session of the issuer's tokens carries a token_recheck (shared
+//    by all sessions of one token, in session_context::recheck) that introspection_monitor re-checks
+//    periodically. On CONNECT, a token whose last verdict is inactive, or older than interval +
+//    grace, is refused (0x86); one older than the interval starts a background re-check.
+//
 // Thread-safety: authenticate() may be called from any number of threads at once; `done` is called
-// inline (or on the offload executor, when configured) exactly once. Key sources must be thread-safe.
+// exactly once: inline, on the offload executor (cold JWT verification, when configured), or on the
+// HTTP client's thread (introspection). Key sources must be thread-safe.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include <tollgate/auth/introspection.hpp>
 #include <tollgate/auth/scope.hpp>
 #include <tollgate/broker/auth.hpp>
 #include <tollgate/common/clock.hpp>
@@ -89,6 +102,13 @@ struct issuer_config {
     std::vector<std::string> audiences;
     /// Require header typ "at+jwt" (RFC 9068 §2.1).
     bool require_at_jwt = true;
+    /// RFC 7662 introspection at this issuer (null: none).
+    std::shared_ptr<const introspection_client> introspection;
+    /// Accept tokens that are not a compact JWS through introspection alone (needs `introspection`;
+    /// `keys` may then be null). At most one issuer may set it.
+    bool opaque_tokens = false;
+    /// Periodic re-check of live sessions by introspection (needs `introspection`; interval 0: off).
+    recheck_policy recheck;
 };
 
 enum class client_id_binding { none, client_id_claim, subject, claim };
@@ -122,6 +142,9 @@ struct session_context {
     std::string token_client_id;  ///< "client_id" claim (RFC 9068), may be empty
     std::string jti;
     std::vector<std::string> scopes;
+    /// Re-check state of the session's token (null: its issuer has no periodic re-check). The token
+    /// is kept in it, in memory only. Shared by every session of the same token.
+    std::shared_ptr<token_recheck> recheck;
 };
 
 /// The session_context of a principal made by token_authenticator, or nullptr (anonymous or made by
@@ -146,11 +169,14 @@ struct auth_stats {
     std::uint64_t successes = 0;
     std::uint64_t failures = 0;
     std::uint64_t key_refreshes = 0;
+    std::uint64_t introspections = 0;  ///< introspection requests made by authenticate()
 };
 
 class token_authenticator final : public broker::authenticator {
   public:
-    /// Throws std::invalid_argument if an issuer has no key source or an empty name.
+    /// Throws std::invalid_argument if an issuer has an empty name, no key source (unless it accepts
+    /// opaque tokens), opaque_tokens without an introspection client, or if two issuers accept
+    /// opaque tokens.
     token_authenticator(token_auth_config config, const common::clock& clock);
     ~token_authenticator() override;
     token_authenticator(const token_authenticator&) = delete;
@@ -170,7 +196,7 @@ class token_authenticator final : public broker::authenticator {
     struct impl;
 
   private:
-    std::unique_ptr<impl> impl_;
+    std::shared_ptr<impl> impl_;  ///< shared: in-flight introspections hold it weakly
 };
 
 }  // namespace tollgate::auth
