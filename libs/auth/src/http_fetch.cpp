@@ -284,13 +284,15 @@ void exchange::on_resolve(const error_code& ec, const tcp::resolver::results_typ
     } else {
         plain_.emplace(owner_->io);
     }
+    // The condition stops the walk over the resolved endpoints once the deadline passed.
     asio::async_connect(
         socket(), results,
+        [self = shared_from_this()](const error_code&, const tcp::endpoint&) { return !self->timed_out_; },
         [self = shared_from_this()](const error_code& e, const tcp::endpoint&) { self->on_connect(e); });
 }
 
 void exchange::on_connect(const error_code& ec) {
-    if (ec || finished_) {
+    if (ec || finished_ || timed_out_) {
         fail("connect to " + target_.host_header, ec);
         return;
     }
@@ -320,7 +322,7 @@ void exchange::on_connect(const error_code& ec) {
 }
 
 void exchange::on_handshake(const error_code& ec) {
-    if (ec || finished_) {
+    if (ec || finished_ || timed_out_) {
         const long verify = secure_ ? SSL_get_verify_result(secure_->native_handle()) : X509_V_OK;
         if (!timed_out_ && verify != X509_V_OK) {
             finish(failure("TLS handshake with " + target_.host_header +
@@ -355,7 +357,7 @@ void exchange::send() {
 }
 
 void exchange::on_write(const error_code& ec) {
-    if (ec || finished_) {
+    if (ec || finished_ || timed_out_) {
         fail("send request to " + target_.host_header, ec);
         return;
     }
@@ -377,7 +379,7 @@ void exchange::on_read(const error_code& ec) {
         finish(failure("response header block too large"));
         return;
     }
-    if (ec || finished_ || !parser_.is_done()) {
+    if (ec || finished_ || timed_out_ || !parser_.is_done()) {
         fail("read response from " + target_.host_header, ec);
         return;
     }

@@ -255,10 +255,13 @@ remote_key_source::remote_key_source(remote_key_options options, http_fetch fetc
     if (!fetch) {
         throw std::invalid_argument("remote_key_source: no HTTP client");
     }
-    if (auto e = check_issuer_identifier(options.issuer, options.allow_http); !e.empty()) {
-        throw std::invalid_argument("issuer " + e);
+    if (options.issuer.empty()) {
+        throw std::invalid_argument("remote_key_source: no issuer");
     }
     if (options.discovery) {
+        if (auto e = check_issuer_identifier(options.issuer, options.allow_http); !e.empty()) {
+            throw std::invalid_argument("issuer " + e);
+        }
         state_->discovery = discovery_urls(options.issuer);
     } else if (options.jwks_uri.empty()) {
         throw std::invalid_argument("remote_key_source: needs discovery or a jwks_uri");

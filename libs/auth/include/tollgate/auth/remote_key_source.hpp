@@ -70,7 +70,8 @@ struct remote_key_status {
 class remote_key_source final : public key_source {
   public:
     /// Starts the first fetch cycle at once. Throws std::invalid_argument when the options are
-    /// unusable (bad issuer or jwks_uri, neither discovery nor jwks_uri, zero intervals).
+    /// unusable (no issuer; with discovery an issuer that is not an RFC 8414 §2 identifier; a bad
+    /// jwks_uri; neither discovery nor jwks_uri; zero intervals).
     remote_key_source(remote_key_options options, http_fetch fetch);
     ~remote_key_source() override;
     remote_key_source(const remote_key_source&) = delete;
