@@ -5,3 +5,9 @@ tollgate_fuzz_target(fuzz_auth_scope
   DEPS tollgate::auth
   CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/auth_scope
   SECONDS 20)
+# fuzz_auth_policy: policy rules (compile, filters_overlap soundness and symmetry, deny precedence).
+tollgate_fuzz_target(fuzz_auth_policy
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_auth_policy.cpp
+  DEPS tollgate::auth
+  CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/auth_policy
+  SECONDS 20)
