@@ -11,3 +11,9 @@ tollgate_fuzz_target(fuzz_auth_policy
   DEPS tollgate::auth
   CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/auth_policy
   SECONDS 20)
+# fuzz_auth_responses: introspection responses (RFC 7662) and issuer metadata (RFC 8414).
+tollgate_fuzz_target(fuzz_auth_responses
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_auth_responses.cpp
+  DEPS tollgate::auth
+  CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/auth_responses
+  SECONDS 20)
