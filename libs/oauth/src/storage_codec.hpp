@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include <tollgate/oauth/scope.hpp>
 #include <tollgate/oauth/storage.hpp>
 #include <tollgate/store/database.hpp>
 
@@ -39,17 +40,6 @@ inline std::vector<std::string> split_list(const std::string& text) {
     return out;
 }
 
-inline std::string join_list(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) {
-        if (!out.empty()) {
-            out.push_back(' ');
-        }
-        out += s;
-    }
-    return out;
-}
-
 inline value v(const std::string& s) {
     return value{s};
 }
@@ -63,7 +53,7 @@ inline value v(bool b) {
     return value{static_cast<std::int64_t>(b ? 1 : 0)};
 }
 inline value v(const std::vector<std::string>& list) {
-    return value{join_list(list)};
+    return value{join_scope(list)};  // space-separated, as scopes are
 }
 
 // Stored names of the enums, both ways.
