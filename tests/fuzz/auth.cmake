@@ -17,3 +17,9 @@ tollgate_fuzz_target(fuzz_auth_responses
   DEPS tollgate::auth
   CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/auth_responses
   SECONDS 20)
+# fuzz_auth_text: the structured permissions claim, LDAP escaping and rule values, audit records.
+tollgate_fuzz_target(fuzz_auth_text
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_auth_text.cpp
+  DEPS tollgate::auth
+  CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/auth_text
+  SECONDS 20)
