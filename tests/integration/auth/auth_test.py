@@ -9,14 +9,18 @@ through /revoke (RFC 7009) ends its live session within one second.
 
 import base64
 import json
+import os
+import queue
 import re
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
 
 import mqtt_wire as w
-from tollgate_fixture import BrokerTestCase, binary_path, main, make_config, tcp_listener, toml_value
+from tollgate_fixture import (BrokerTestCase, binary_path, main, make_config, source_dir, tcp_listener,
+                              toml_value)
 
 PROP_REASON_STRING = 0x1F
 PROP_AUTH_METHOD = 0x15
@@ -44,6 +48,88 @@ def auth_config_text(mqtt=None, auth=None, listeners=None):
     for k, v in (auth or {}).items():
         text += "%s = %s\n" % (k, toml_value(v))
     return text
+
+
+# An MQTT.js (tests/js/node_modules/mqtt) client driven by a JSON plan, reporting each event as one
+# JSON line on stdout: connack, suback, puback (err/rc), message, disconnect (rc, reason), close.
+# Plan: {url, version, clientId, username, password, subscribe: [[filter, qos]], publish:
+# [[topic, payload, qos]], stay: bool (keep the connection until the broker ends it)}.
+MQTTJS_CLIENT = r"""
+'use strict';
+const mqtt = require('mqtt');
+const plan = JSON.parse(process.argv[1]);
+const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const timer = setTimeout(() => { out({ ev: 'timeout' }); process.exit(3); }, plan.timeoutMs || 20000);
+const client = mqtt.connect(plan.url, {
+  protocolVersion: plan.version, clientId: plan.clientId, username: plan.username,
+  password: plan.password, clean: true, reconnectPeriod: 0, connectTimeout: 10000,
+});
+client.on('error', (err) => out({ ev: 'error', message: err.message, code: err.code }));
+client.on('disconnect', (p) => out({ ev: 'disconnect', rc: p.reasonCode,
+  reason: p.properties && p.properties.reasonString }));
+client.on('close', () => { out({ ev: 'close' }); clearTimeout(timer); process.exit(0); });
+client.on('message', (topic, payload, p) => out({ ev: 'message', topic, payload: payload.toString(),
+  retain: p.retain }));
+client.on('connect', async (connack) => {
+  out({ ev: 'connack', rc: connack.reasonCode || connack.returnCode || 0 });
+  for (const [filter, qos] of plan.subscribe || []) {
+    const granted = await new Promise((resolve) => client.subscribe(filter, { qos }, (err, g) =>
+      resolve(err ? [{ qos: err.code === undefined ? -1 : err.code, error: err.message }] : g)));
+    out({ ev: 'suback', filter, granted: granted.map((g) => g.qos), error: granted[0] && granted[0].error });
+  }
+  for (const [topic, payload, qos] of plan.publish || []) {
+    const err = await new Promise((resolve) => client.publish(topic, payload, { qos }, resolve));
+    out({ ev: 'puback', topic, rc: err ? (err.code === undefined ? -1 : err.code) : 0 });
+  }
+  out({ ev: 'ready' });
+  if (!plan.stay) client.end(false);
+});
+"""
+
+
+class MqttJsClient:
+    """Runs MQTTJS_CLIENT with node; events() yields its events as they come (queue + timeout)."""
+
+    def __init__(self, plan):
+        js_dir = os.path.join(source_dir(), "tests", "js")
+        if not os.path.isdir(os.path.join(js_dir, "node_modules", "mqtt")):
+            raise AssertionError("tests/js/node_modules/mqtt is missing: run scripts/install-deps")
+        self.process = subprocess.Popen(["node", "-e", MQTTJS_CLIENT, json.dumps(plan)], cwd=js_dir,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.queue = queue.Queue()
+        self.seen = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for raw in self.process.stdout:
+            line = raw.decode(errors="replace").strip()
+            try:
+                self.queue.put(json.loads(line))
+            except ValueError:
+                self.queue.put({"ev": "output", "text": line})
+        self.queue.put({"ev": "exit"})
+
+    def next_event(self, timeout=10.0):
+        try:
+            e = self.queue.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("MQTT.js: no event within %.1f s (so far %r)" % (timeout, self.seen)) from None
+        self.seen.append(e)
+        return e
+
+    def expect(self, ev, timeout=10.0):
+        e = self.next_event(timeout)
+        while e["ev"] == "output":
+            e = self.next_event(timeout)
+        if e["ev"] != ev:
+            raise AssertionError("MQTT.js: expected %s, got %r (so far %r)" % (ev, e, self.seen))
+        return e
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        self.process.stdout.close()
 
 
 class TokenClientMixin:
@@ -87,6 +173,11 @@ class TokenClientMixin:
 
     def token(self, client, scope):
         return self.post("/token", {"grant_type": "client_credentials", "scope": scope}, client)["access_token"]
+
+    def mqttjs(self, plan):
+        c = MqttJsClient(plan)
+        self.on_teardown(c.close)
+        return c
 
     def token_response(self, client, scope):
         return self.post("/token", {"grant_type": "client_credentials", "scope": scope}, client)
