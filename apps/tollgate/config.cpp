@@ -188,6 +188,14 @@ void read_features(table_reader& r, broker::broker_config& out) {
 
 void read_mqtt(table_reader& r, mqtt_settings& out) {
     r.boolean("allow_anonymous", out.allow_anonymous);
+    // Token lifetime and 3.1.1 authorization policies (owner: sessions; docs/auth.md "Session lifetime").
+    using publish_policy = broker::broker_config::unauthorized_publish_policy;
+    static constexpr std::pair<std::string_view, publish_policy> publish_policies[] = {
+        {"drop", publish_policy::drop}, {"disconnect", publish_policy::disconnect}};
+    r.boolean("token_expiry_publishes_will", out.broker.token_expiry_publishes_will);
+    r.integer("token_expiry_session_expiry", out.broker.token_expiry_session_expiry, 0, 4'294'967'295);
+    r.choice<publish_policy>("v311_unauthorized_publish", out.broker.v311_unauthorized_publish,
+                             publish_policies);
     if (const toml::array* listeners = r.table_array("listeners")) {
         out.listeners.clear();
         for (std::size_t i = 0; i < listeners->size(); ++i) {
