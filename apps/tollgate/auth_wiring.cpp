@@ -198,6 +198,12 @@ auth_settings parse_auth_settings(const toml::table& table, const std::string& p
             out.issuers.push_back(parse_issuer(*t, where));
         }
     }
+    if (const auto* policy = r.table("policy")) {
+        if (!out.enabled) {
+            fail(r.path_of("policy"), "needs token authentication on ([auth] enabled = true)");
+        }
+        out.policy = parse_policy_settings(*policy, r.path_of("policy"));
+    }
     r.finish();
     return out;
 }
@@ -276,6 +282,9 @@ std::unique_ptr<auth_stack> build_auth(const auth_settings& settings, const comm
     }
     auto stack = std::make_unique<auth_stack>();
     stack->authn = std::make_unique<auth::token_authenticator>(std::move(cfg), clock);
+    if (settings.policy) {
+        stack->policy = build_policy(*settings.policy, stack->authz, clock);
+    }
     return stack;
 }
 

@@ -42,6 +42,8 @@
 #include <tollgate/oauth/events.hpp>
 #include <tollgate/oauth/server.hpp>
 
+#include "policy_wiring.hpp"
+
 namespace tollgate::app {
 
 struct key_file_settings {
@@ -69,6 +71,7 @@ struct auth_settings {
     std::size_t max_token_bytes = 8 * 1024;
     bool builtin_issuer = true;
     std::vector<issuer_settings> issuers;
+    std::optional<policy_settings> policy;  ///< [auth.policy], policy_wiring.hpp
 };
 
 /// Parses the [auth] table (`path` is its key path, "auth"). Throws config_error.
@@ -85,6 +88,12 @@ struct auth_stack {
     void link_revocations(broker::broker& b, oauth::revocation_hub& hub, const std::string& issuer);
     std::unique_ptr<auth::session_revoker> revoker;
     oauth::revocation_hub::subscription revocations;
+    /// [auth.policy]: policy sources wrapping `authz` (policy_wiring.hpp); stop it before the broker dies.
+    std::unique_ptr<policy_stack> policy;
+    /// The authorizer to hand to the broker: the policy authorizer when configured, else `authz`.
+    broker::authorizer& authorizer() {
+        return policy ? static_cast<broker::authorizer&>(policy->authorizer()) : authz;
+    }
 };
 
 /// Builds the stack: the built-in issuer (when settings.builtin_issuer and `builtin` is non-null;

@@ -206,7 +206,7 @@ exit_code serve(const config& cfg, const serve_options& options) {
     broker::anonymous_authenticator anon(cfg.mqtt.allow_anonymous && !cfg.auth.enabled);
     broker::allow_all_authorizer allow_all;
     broker::authenticator& authn = auth ? static_cast<broker::authenticator&>(*auth->authn) : anon;
-    broker::authorizer& authz = auth ? static_cast<broker::authorizer&>(auth->authz) : allow_all;
+    broker::authorizer& authz = auth ? auth->authorizer() : allow_all;  // with [auth.policy]: policy_wiring.hpp
     broker::memory_persistence store;
     broker::broker mqtt_broker(cfg.mqtt.broker, executor, clock, authn, authz, store);
     if (auth && oauth) {
@@ -261,6 +261,9 @@ exit_code serve(const config& cfg, const serve_options& options) {
     pool.run();
     if (auth) {
         auth->revocations.reset();
+        if (auth->policy) {
+            auth->policy->stop();  // no policy load may answer into the broker once it is gone
+        }
     }
     if (oauth) {
         oauth->stop();
