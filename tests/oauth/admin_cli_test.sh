@@ -21,6 +21,15 @@ set +e
 rc=$?
 set -e
 [ "$rc" = 2 ] || fail "authorization_code without redirect URI is a usage error (rc $rc)"
+set +e
+"${a[@]}" client add --id pk --auth-method private_key_jwt --jwks-file "$dir/missing.json" \
+    --grant client_credentials >/dev/null 2>&1
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "an unreadable --jwks-file is a usage error (rc $rc)"
+"${a[@]}" client add --id portal --grant authorization_code --redirect-uri https://app.example/cb \
+    --post-logout-redirect-uri https://app.example/bye >/dev/null
+"${a[@]}" client show portal | grep -q '^post-logout: *https://app.example/bye$' || fail "post-logout URI shown"
 echo 'a long password' | "${a[@]}" user add alice | grep -q 'added user alice' || fail "user add"
 echo 'another long one' | "${a[@]}" user passwd alice | grep -q 'password changed' || fail "user passwd"
 "${a[@]}" user remove alice | grep -q 'removed user alice' || fail "user remove"
