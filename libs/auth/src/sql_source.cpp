@@ -112,6 +112,7 @@ const std::string* text_at(const store::row& r, std::size_t i) {
 translated_query translate_query(std::string_view q) {
     translated_query out;
     bool statement = false;
+    bool ended = false;  // a ';' was seen: only blanks and comments may follow
     std::size_t i = 0;
     auto copy_to = [&](std::size_t end) {
         out.sql.append(q.substr(i, end - i));
@@ -120,6 +121,10 @@ translated_query translate_query(std::string_view q) {
     while (i < q.size()) {
         const char c = q[i];
         const char next = i + 1 < q.size() ? q[i + 1] : '\0';
+        const bool comment = (c == '-' && next == '-') || (c == '/' && next == '*');
+        if (ended && !comment && c != ';' && std::isspace(static_cast<unsigned char>(c)) == 0) {
+            throw std::invalid_argument("more than one statement in the query");
+        }
         if (c == '\'') {
             const bool e_string =
                 i > 0 && (q[i - 1] == 'E' || q[i - 1] == 'e') && (i < 2 || !is_ident_char(q[i - 2]));
@@ -162,8 +167,11 @@ translated_query translate_query(std::string_view q) {
             statement = true;
         } else if (c == '?') {
             throw std::invalid_argument("'?' placeholder in the query: use $username, $client_id or $sub");
+        } else if (c == ';') {
+            ended = true;  // dropped: the statement becomes a subquery
+            ++i;
         } else {
-            if (std::isspace(static_cast<unsigned char>(c)) == 0 && c != ';') {
+            if (std::isspace(static_cast<unsigned char>(c)) == 0) {
                 statement = true;
             }
             out.sql.push_back(c);

@@ -57,7 +57,7 @@ struct translated_query {
 };
 /// Throws std::invalid_argument (message names the offending text) for a raw `?`, `$<digit>`, an
 /// unknown `$name` (including $claim:NAME, not available to policy sources), an unterminated quote
-/// or comment, or a query without any statement text.
+/// or comment, more than one statement, or a query without any statement text.
 translated_query translate_query(std::string_view query);
 
 class sql_source final : public policy_source {
