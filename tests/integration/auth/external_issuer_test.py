@@ -2,7 +2,7 @@
 
 A real node oidc-provider (tests/support/oidc, HTTPS with the generated test CA) issues JWT access
 tokens (client_credentials, typ at+jwt, aud urn:tollgate:broker). tollgate finds its keys through
-discovery (RFC 8414, falling back to OpenID Connect Discovery, which is what oidc-provider serves)
+discovery (RFC 8414, falling back to OpenID Connect Discovery)
 or a configured jwks_uri, over HTTPS verified against the test CA, and mosquitto_pub connects with
 the token as password. Covered: scopes in and out, key rotation in the middle of steady reconnects
 (unknown kid -> refetch), a JWKS outage (the last good key set keeps working), a metadata document
@@ -95,8 +95,12 @@ class ExternalIssuerCase(BrokerTestCase):
 
 class DiscoveryTest(ExternalIssuerCase):
     def test_token_within_scope_works_and_outside_scope_is_refused(self):
-        # Discovery: RFC 8414 document first (oidc-provider answers 404), then openid-configuration.
-        self.assertIn("issuer %s: key set loaded" % self.idp.issuer, self.broker.log_text())
+        # Discovery: the RFC 8414 document (oidc-provider serves it; the OpenID fallback is covered
+        # by remote_keys_tests), then the JWKS, both before the broker said it is ready.
+        log = self.broker.log_text()
+        self.assertIn("issuer %s: metadata from %s/.well-known/oauth-authorization-server" % (
+            self.idp.issuer, self.idp.issuer), log)
+        self.assertIn("issuer %s: key set loaded" % self.idp.issuer, log)
         tok = self.token()
         rc, out = mosquitto_pub(self.broker.port(), "sensors/a", tok)
         self.assertEqual(rc, 0, out)

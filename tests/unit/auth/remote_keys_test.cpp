@@ -67,7 +67,7 @@ class fake_server {
             limits);
         server_->start();
         thread_ = std::thread([this] { pool_.run(); });
-        const auto& ep = server_->endpoints().at(0);
+        const auto ep = server_->endpoints().at(0);
         base_ = std::string(kind == net::transport_kind::tls ? "https" : "http") + "://" + ep.address + ":" +
                 std::to_string(ep.port);
     }
@@ -625,7 +625,7 @@ TEST(remote_key_source, last_good_set_survives_the_server_going_down_and_retries
     remote_key_source src(f->options(false), make_http_fetch(trusting()));
     ASSERT_TRUE(src.wait_for([](const auto& st) { return st.successes >= 1; }, event_timeout));
     const auto good = src.current();
-    f->s.stop();  // outage: connections refused
+    f.reset();  // outage: the server and its event loop are gone, connections are refused
     src.refresh();
     // Failures are retried on their own (retry_min 20 ms doubling to retry_max 100 ms).
     ASSERT_TRUE(src.wait_for([](const auto& st) { return st.failures >= 3; }, event_timeout));
