@@ -270,11 +270,12 @@ bool audit_log::write_all(std::string_view data) {
                 continue;
             }
             const int error = errno;
-            std::lock_guard lock(mutex_);
-            ++stats_.write_errors;
-            errno = error;
+            {
+                std::lock_guard lock(mutex_);
+                ++stats_.write_errors;
+            }
             common::logger("audit")->error("audit log {}: write failed: {}", options_.path,
-                                           std::strerror(errno));
+                                           std::strerror(error));
             return false;
         }
         data.remove_prefix(static_cast<std::size_t>(n));
@@ -294,8 +295,10 @@ void audit_log::run() {
         const std::uint64_t dropped = std::exchange(unreported_, 0);
         lock.unlock();
 
-        if (reopen) {
-            ::close(fd_);
+        if (reopen || fd_ < 0) {  // rotation, or a failed open retried on every batch
+            if (fd_ >= 0) {
+                ::close(fd_);
+            }
             open_file();
             if (fd_ < 0) {
                 common::logger("audit")->error("audit log {}: reopen failed: {}", options_.path,
