@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "admin.hpp"
+#include "explain.hpp"
 #include "serve.hpp"
 
 namespace {
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
     tollgate::app::serve_options serve_options;
     add_serve(app, serve_options);
     tollgate::app::register_admin_commands(app);
+    tollgate::app::register_explain_command(*app.get_subcommand("admin"));  // tollgate admin explain
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
