@@ -13,6 +13,7 @@ refused, the broker still runs and says why).
 import base64
 import json
 import subprocess
+import sys
 import threading
 
 from oidc_provider import OidcProvider
@@ -51,12 +52,18 @@ def with_kid(token, kid):
     return ".".join(parts)
 
 
+def toml_any(value):
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return toml_value(value)
+
+
 def config_text(issuer_table):
     text = make_config([tcp_listener()], mqtt={"allow_anonymous": False}, server={"threads": 2},
                        log={"level": "debug"})
     text += "\n[auth]\nenabled = true\nbuiltin_issuer = false\n\n[[auth.issuers]]\n"
     for k, v in issuer_table.items():
-        text += "%s = %s\n" % (k, toml_value(v))
+        text += "%s = %s\n" % (k, toml_any(v))
     return text
 
 
@@ -161,6 +168,8 @@ class DiscoveryTest(ExternalIssuerCase):
         self.assertTrue(old and new, results)
         self.assertTrue(all(rc == 0 for _, rc, _ in old), old)
         first_ok = next(i for i, r in enumerate(new) if r[1] == 0)
+        sys.stderr.write("rotation: %d connections with the old kid (all accepted), %d with the new kid, "
+                         "%d refused before the first accepted one\n" % (len(old), len(new), first_ok))
         self.assertTrue(all(rc == 0 for _, rc, _ in new[first_ok:]), new)
         self.assertLessEqual(first_ok, 2, new)  # refused only while the refetch was in flight
         self.assertIn("key set updated", self.broker.log_text())
