@@ -1,9 +1,13 @@
 // [auth] parsing and the wiring of libs/auth (see auth_wiring.hpp).
 #include "auth_wiring.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
+#include <tollgate/auth/discovery.hpp>
+#include <tollgate/common/log.hpp>
 #include <tollgate/jose/key.hpp>
 #include <tollgate/jose/key_set.hpp>
 
@@ -79,6 +83,102 @@ void key_files(table_reader& r, const toml::table& table, std::vector<key_file_s
     }
 }
 
+/// True for "http://" URLs whose host is a loopback name or address.
+bool http_to_loopback(std::string_view url) {
+    constexpr std::string_view scheme = "http://";
+    if (url.substr(0, scheme.size()) != scheme) {
+        return true;  // not plain http: nothing to restrict here
+    }
+    std::string_view rest = url.substr(scheme.size());
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    std::string_view host = rest;
+    if (!host.empty() && host.front() == '[') {
+        host = host.substr(0, host.find(']') + 1);
+    } else {
+        host = host.substr(0, host.find(':'));
+    }
+    return host == "localhost" || host == "[::1]" || host.substr(0, 4) == "127.";
+}
+
+/// Where the issuer's keys come from: exactly one of keys (files), jwks_uri, discovery = true; and
+/// the HTTPS settings (ca_file, allow_http, jwks_refresh).
+void key_origin(table_reader& r, const toml::table& table, const std::string& path, issuer_settings& out) {
+    key_files(r, table, out.key_files);
+    r.string("jwks_uri", out.jwks_uri);
+    r.boolean("discovery", out.discovery);
+    r.string("ca_file", out.ca_file);
+    r.boolean("allow_http", out.allow_http);
+    const bool refresh_given = r.has("jwks_refresh");
+    r.duration("jwks_refresh", out.jwks_refresh, std::chrono::seconds{1}, std::chrono::hours{24});
+    const int origins =
+        (out.key_files.empty() ? 0 : 1) + (out.jwks_uri.empty() ? 0 : 1) + (out.discovery ? 1 : 0);
+    if (origins == 0) {
+        fail(r.path_of("keys"),
+             "is required unless jwks_uri or discovery = true is given (PEM public keys, JWK or JWKS files)");
+    }
+    if (origins > 1) {
+        fail(path, "give exactly one of keys, jwks_uri, discovery = true");
+    }
+    if (refresh_given && !out.key_files.empty()) {
+        fail(r.path_of("jwks_refresh"), "applies only with jwks_uri or discovery = true");
+    }
+    if (out.discovery) {
+        if (auto e = auth::check_issuer_identifier(out.issuer, out.allow_http); !e.empty()) {
+            fail(r.path_of("issuer"), "with discovery = true: " + e);
+        }
+    }
+    if (!out.jwks_uri.empty()) {
+        if (auto e = auth::check_endpoint_url(out.jwks_uri, out.allow_http); !e.empty()) {
+            fail(r.path_of("jwks_uri"), e);
+        }
+    }
+    if (out.allow_http) {
+        if (!http_to_loopback(out.jwks_uri)) {
+            fail(r.path_of("jwks_uri"), "plain http:// is allowed for loopback hosts only (tests)");
+        }
+        if (out.discovery && !http_to_loopback(out.issuer)) {
+            fail(r.path_of("issuer"), "plain http:// is allowed for loopback hosts only (tests)");
+        }
+    }
+}
+
+/// RFC 7662 keys of one issuer (docs/auth.md "Introspection"); allow_http and discovery read before.
+void introspection_keys(table_reader& r, const std::string& path, issuer_settings& out) {
+    r.string("introspection_endpoint", out.introspection_endpoint);
+    r.string("introspection_client_id", out.introspection_client_id);
+    r.string("introspection_client_secret", out.introspection_client_secret);
+    r.string("introspection_client_secret_file", out.introspection_client_secret_file);
+    r.boolean("opaque_tokens", out.opaque_tokens);
+    r.seconds("recheck_interval", out.recheck_interval, std::chrono::seconds{0}, std::chrono::hours{24});
+    r.seconds("recheck_grace", out.recheck_grace, std::chrono::seconds{0}, std::chrono::hours{24});
+    const bool secret_given =
+        !out.introspection_client_secret.empty() || !out.introspection_client_secret_file.empty();
+    if (out.introspection_client_id.empty()) {
+        if (!out.introspection_endpoint.empty() || secret_given || out.opaque_tokens) {
+            fail(r.path_of("introspection_client_id"), "is required for introspection (and opaque_tokens)");
+        }
+        return;
+    }
+    if (!out.introspection_client_secret.empty() && !out.introspection_client_secret_file.empty()) {
+        fail(path, "give introspection_client_secret or introspection_client_secret_file, not both");
+    }
+    if (!secret_given) {
+        fail(r.path_of("introspection_client_secret"), "or introspection_client_secret_file is required");
+    }
+    if (out.introspection_endpoint.empty()) {
+        if (!out.discovery) {
+            fail(r.path_of("introspection_endpoint"), "is required unless discovery = true");
+        }
+        return;
+    }
+    if (auto e = auth::check_endpoint_url(out.introspection_endpoint, out.allow_http); !e.empty()) {
+        fail(r.path_of("introspection_endpoint"), e);
+    }
+    if (out.allow_http && !http_to_loopback(out.introspection_endpoint)) {
+        fail(r.path_of("introspection_endpoint"), "plain http:// is allowed for loopback hosts only (tests)");
+    }
+}
+
 issuer_settings parse_issuer(const toml::table& table, const std::string& path) {
     table_reader r(table, path);
     issuer_settings out;
@@ -86,10 +186,7 @@ issuer_settings parse_issuer(const toml::table& table, const std::string& path) 
     if (out.issuer.empty()) {
         fail(r.path_of("issuer"), "is required");
     }
-    key_files(r, table, out.key_files);
-    if (out.key_files.empty()) {
-        fail(r.path_of("keys"), "is required (PEM public keys, JWK or JWKS files)");
-    }
+    key_origin(r, table, path, out);
     string_array(r, table, "algorithms", out.algorithms);
     for (std::size_t i = 0; i < out.algorithms.size(); ++i) {
         if (!jose::algorithm_from_name(out.algorithms[i])) {
@@ -102,6 +199,7 @@ issuer_settings parse_issuer(const toml::table& table, const std::string& path) 
     }
     string_array(r, table, "audiences", out.audiences);
     r.boolean("require_typ", out.require_typ);
+    introspection_keys(r, path, out);
     r.finish();
     return out;
 }
@@ -188,6 +286,10 @@ auth_settings parse_auth_settings(const toml::table& table, const std::string& p
     r.seconds("leeway", out.leeway, std::chrono::seconds{0}, std::chrono::seconds{300});
     r.integer("max_token_bytes", out.max_token_bytes, 256, 65535);
     r.boolean("builtin_issuer", out.builtin_issuer);
+    r.string("permissions_claim", out.permissions_claim, false);
+    if (const auto* audit = r.table("audit")) {
+        out.audit = parse_audit_settings(*audit, r.path_of("audit"));
+    }
     if (const auto* issuers = r.table_array("issuers")) {
         for (std::size_t i = 0; i < issuers->size(); ++i) {
             const std::string where = r.path_of("issuers") + "[" + std::to_string(i) + "]";
@@ -236,6 +338,120 @@ void auth_stack::link_revocations(broker::broker& b, oauth::revocation_hub& hub,
     });
 }
 
+auth::http_fetch make_issuer_http(const issuer_settings& issuer, const std::string& where) {
+    auth::http_fetch_options o;
+    o.ca_file = issuer.ca_file;
+    o.allow_http = issuer.allow_http;
+    o.max_body_bytes = 512 * 1024;  // the JWKS limit; metadata and introspection answers are smaller
+    try {
+        return auth::make_http_fetch(o);
+    } catch (const std::exception& e) {
+        fail(where + ".ca_file", e.what());
+    }
+}
+
+namespace {
+
+auth_stack::remote_issuer make_remote_issuer(const issuer_settings& is, const std::string& where) {
+    auth_stack::remote_issuer out;
+    out.issuer = is.issuer;
+    out.http = make_issuer_http(is, where);
+    auth::remote_key_options o;
+    o.issuer = is.issuer;
+    o.discovery = is.discovery;
+    o.jwks_uri = is.jwks_uri;
+    o.allow_http = is.allow_http;
+    o.refresh_interval = is.jwks_refresh;
+    try {
+        out.keys = std::make_shared<auth::remote_key_source>(std::move(o), out.http);
+    } catch (const std::invalid_argument& e) {
+        fail(where, e.what());
+    }
+    return out;
+}
+
+/// Waits (bounded) for the first fetch cycle of every remote issuer, so the broker does not start
+/// refusing every token of an issuer whose keys are a few milliseconds away.
+void wait_for_first_keys(const std::vector<auth_stack::remote_issuer>& remote) {
+    const auto deadline = std::chrono::steady_clock::now() + remote_keys_startup_wait;
+    auto log = common::logger("auth");
+    for (const auto& r : remote) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        r.keys->wait_for([](const auth::remote_key_status& st) { return st.successes > 0 || st.cycles > 0; },
+                         std::max(left, std::chrono::milliseconds{0}));
+        const auto st = r.keys->status();
+        if (st.keys == 0) {
+            log->error(
+                "issuer {}: no keys at startup ({}); its tokens are refused until a fetch succeeds "
+                "(retrying in the background)",
+                r.issuer, st.last_error.empty() ? "no answer yet" : st.last_error);
+        } else {
+            log->info("issuer {}: {} key(s) from {}", r.issuer, st.keys, st.jwks_uri);
+        }
+    }
+}
+
+/// The introspection client secret: inline, or the file's content without trailing blanks.
+std::string introspection_secret(const issuer_settings& is, const std::string& where) {
+    if (is.introspection_client_secret_file.empty()) {
+        return is.introspection_client_secret;
+    }
+    std::ifstream in(is.introspection_client_secret_file, std::ios::binary);
+    std::string secret;
+    if (!in || !std::getline(in, secret, '\0') || secret.size() > 4096) {
+        fail(where + ".introspection_client_secret_file",
+             "cannot read " + is.introspection_client_secret_file + " (or larger than 4 KiB)");
+    }
+    while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back())) != 0) {
+        secret.pop_back();
+    }
+    if (secret.empty()) {
+        fail(where + ".introspection_client_secret_file", is.introspection_client_secret_file + " is empty");
+    }
+    return secret;
+}
+
+/// RFC 7662 for one issuer: the client (over the remote issuer's HTTP client, else a new one with
+/// its ca_file / allow_http; the endpoint configured or from discovery), opaque tokens, re-checks.
+void add_introspection(const issuer_settings& is, const std::string& where,
+                       const auth_stack::remote_issuer* remote, auth::issuer_config& ic) {
+    if (is.introspection_client_id.empty()) {
+        return;
+    }
+    auth::introspection_client_config c;
+    c.endpoint = is.introspection_endpoint;
+    if (c.endpoint.empty() && remote != nullptr) {
+        c.discovered_endpoint = [keys = remote->keys] {
+            auto m = keys->metadata();
+            return m ? m->introspection_endpoint : std::string();
+        };
+    }
+    c.client_id = is.introspection_client_id;
+    c.client_secret = introspection_secret(is, where);
+    auto http = remote != nullptr ? remote->http : make_issuer_http(is, where);
+    ic.introspection = std::make_shared<const auth::introspection_client>(std::move(c), std::move(http));
+    ic.opaque_tokens = is.opaque_tokens;
+    ic.recheck.interval = is.recheck_interval;
+    ic.recheck.grace = is.recheck_grace;
+}
+
+/// At most one issuer may accept opaque tokens (they name no issuer); does any re-check sessions?
+bool check_introspection(const auth_settings& settings) {
+    int opaque = 0;
+    bool rechecks = false;
+    for (std::size_t i = 0; i < settings.issuers.size(); ++i) {
+        const auto& is = settings.issuers[i];
+        if (is.opaque_tokens && ++opaque > 1) {
+            fail("auth.issuers[" + std::to_string(i) + "].opaque_tokens", "only one issuer may accept opaque tokens");
+        }
+        rechecks = rechecks || (!is.introspection_client_id.empty() && is.recheck_interval.count() > 0);
+    }
+    return rechecks;
+}
+
+}  // namespace
+
 std::unique_ptr<auth_stack> build_auth(const auth_settings& settings, const common::clock& clock,
                                        oauth::authorization_server* builtin) {
     auth::token_auth_config cfg;
@@ -246,6 +462,7 @@ std::unique_ptr<auth_stack> build_auth(const auth_settings& settings, const comm
     cfg.cache_size = settings.cache_size;
     cfg.leeway = settings.leeway;
     cfg.max_token_bytes = settings.max_token_bytes;
+    cfg.scopes.permissions_claim = settings.permissions_claim;
     if (settings.builtin_issuer && builtin != nullptr) {
         auth::issuer_config ic;
         ic.issuer = builtin->config().issuer;
@@ -257,22 +474,29 @@ std::unique_ptr<auth_stack> build_auth(const auth_settings& settings, const comm
         ic.audiences = {settings.audience};
         cfg.issuers.push_back(std::move(ic));
     }
+    std::vector<auth_stack::remote_issuer> remote;
     for (std::size_t i = 0; i < settings.issuers.size(); ++i) {
         const auto& is = settings.issuers[i];
         const std::string where = "auth.issuers[" + std::to_string(i) + "]";
-        jose::key_set keys;
-        for (std::size_t j = 0; j < is.key_files.size(); ++j) {
-            load_key_file(is.key_files[j], where + ".keys[" + std::to_string(j) + "]", keys);
-        }
         auth::issuer_config ic;
         ic.issuer = is.issuer;
-        ic.keys = std::make_shared<auth::static_key_source>(std::move(keys));
+        if (is.key_files.empty()) {
+            remote.push_back(make_remote_issuer(is, where));
+            ic.keys = remote.back().keys;
+        } else {
+            jose::key_set keys;
+            for (std::size_t j = 0; j < is.key_files.size(); ++j) {
+                load_key_file(is.key_files[j], where + ".keys[" + std::to_string(j) + "]", keys);
+            }
+            ic.keys = std::make_shared<auth::static_key_source>(std::move(keys));
+        }
         ic.allowed_algs.clear();
         for (const auto& name : is.algorithms) {
             ic.allowed_algs.push_back(*jose::algorithm_from_name(name));
         }
         ic.audiences = is.audiences;
         ic.require_at_jwt = is.require_typ;
+        add_introspection(is, where, is.key_files.empty() ? &remote.back() : nullptr, ic);
         cfg.issuers.push_back(std::move(ic));
     }
     if (cfg.issuers.empty()) {
@@ -280,10 +504,16 @@ std::unique_ptr<auth_stack> build_auth(const auth_settings& settings, const comm
              "enabled, but no issuer: set builtin_issuer with the authorization server on, or add "
              "[[auth.issuers]]");
     }
+    const bool rechecks = check_introspection(settings);
+    wait_for_first_keys(remote);
     auto stack = std::make_unique<auth_stack>();
+    stack->remote_issuers = std::move(remote);
     stack->authn = std::make_unique<auth::token_authenticator>(std::move(cfg), clock);
     if (settings.policy) {
         stack->policy = build_policy(*settings.policy, stack->authz, clock);
+    }
+    if (rechecks) {
+        stack->monitor = std::make_unique<auth::introspection_monitor>(stack->authorizer(), clock);
     }
     return stack;
 }

@@ -14,14 +14,28 @@
 //   leeway = "30s"
 //   max_token_bytes = 8192
 //   builtin_issuer = true               # trust tollgate's own authorization server (in process)
+//   permissions_claim = "mqtt_permissions"  # structured permissions claim ("" = not read)
+//   [auth.audit]                        # JSON-lines audit log (audit_wiring.hpp)
 //   [[auth.issuers]]
 //   issuer = "https://idp.example"      # exact "iss"
 //   keys = ["/etc/tollgate/idp-jwks.json",                      # JWK / JWKS files (their kids)
 //           { file = "/etc/tollgate/idp.pem", kid = "k1", alg = "RS256" }]  # PEM key or certificate
 //   # A PEM key given as a plain string has no kid: only tokens without "kid" can select it.
+//   # Instead of keys (exactly one of keys, jwks_uri, discovery = true), keys over HTTPS:
+//   discovery = true                    # RFC 8414 / OpenID metadata at the issuer URL -> jwks_uri
+//   jwks_uri = "https://idp.example/jwks"  # or the JWKS URL directly
+//   ca_file = "/etc/tollgate/idp-ca.pem"   # trust for this issuer's HTTPS (default: system store)
+//   allow_http = false                  # http:// to loopback only, for tests
+//   jwks_refresh = "15m"                # periodic refetch (1s..24h); unknown kid: at most every 10 s
 //   algorithms = ["RS256", "ES256"]
 //   audiences = ["urn:tollgate:broker"] # optional, default [auth].audience
 //   require_typ = true                  # header typ at+jwt (RFC 9068)
+//   introspection_endpoint = "https://idp.example/introspect"  # RFC 7662; default: from discovery
+//   introspection_client_id = "tollgate"                        # client_secret_basic credentials
+//   introspection_client_secret_file = "/etc/tollgate/introspection-secret"  # or ..._secret = "..."
+//   opaque_tokens = false               # accept non-JWT tokens by introspection (one issuer at most)
+//   recheck_interval = "5m"             # re-check live sessions by introspection ("0s": off)
+//   recheck_grace = "1m"                # no fresh verdict for interval + grace: fail closed
 //
 // Parsing is as strict as config.cpp: unknown keys and wrong types are config_errors naming the key
 // path ("auth.issuers[0].algorithms[1]"). Key files are read by build_auth(), not by the parser.
@@ -35,6 +49,9 @@
 
 #include <toml++/toml.h>
 
+#include <tollgate/auth/http_fetch.hpp>
+#include <tollgate/auth/introspection_monitor.hpp>
+#include <tollgate/auth/remote_key_source.hpp>
 #include <tollgate/auth/revocation.hpp>
 #include <tollgate/auth/scope_authorizer.hpp>
 #include <tollgate/auth/token_authenticator.hpp>
@@ -42,6 +59,7 @@
 #include <tollgate/oauth/events.hpp>
 #include <tollgate/oauth/server.hpp>
 
+#include "audit_wiring.hpp"
 #include "policy_wiring.hpp"
 
 namespace tollgate::app {
@@ -55,9 +73,23 @@ struct key_file_settings {
 struct issuer_settings {
     std::string issuer;
     std::vector<key_file_settings> key_files;
+    // Remote keys (remote_key_source): exactly one of key_files, jwks_uri, discovery.
+    bool discovery = false;
+    std::string jwks_uri;
+    std::string ca_file;      ///< PEM trust anchors for this issuer's HTTPS; empty: system store
+    bool allow_http = false;  ///< http:// URLs (must name a loopback host in the configuration)
+    std::chrono::milliseconds jwks_refresh{std::chrono::minutes{15}};
     std::vector<std::string> algorithms{"RS256", "PS256", "ES256", "EdDSA"};
     std::vector<std::string> audiences;
     bool require_typ = true;
+    // RFC 7662 introspection (docs/auth.md "Introspection"); on when introspection_client_id is set.
+    std::string introspection_endpoint;  ///< empty: from the discovery metadata
+    std::string introspection_client_id;
+    std::string introspection_client_secret;       ///< or read from the file below by build_auth()
+    std::string introspection_client_secret_file;
+    bool opaque_tokens = false;
+    std::chrono::seconds recheck_interval{300};  ///< live-session re-check; 0: off
+    std::chrono::seconds recheck_grace{60};
 };
 
 struct auth_settings {
@@ -71,7 +103,9 @@ struct auth_settings {
     std::size_t max_token_bytes = 8 * 1024;
     bool builtin_issuer = true;
     std::vector<issuer_settings> issuers;
-    std::optional<policy_settings> policy;  ///< [auth.policy], policy_wiring.hpp
+    std::string permissions_claim = "mqtt_permissions";  ///< structured claim ("": off), scope.hpp
+    audit_settings audit;                                 ///< [auth.audit], audit_wiring.hpp
+    std::optional<policy_settings> policy;                ///< [auth.policy], policy_wiring.hpp
 };
 
 /// Parses the [auth] table (`path` is its key path, "auth"). Throws config_error.
@@ -88,18 +122,53 @@ struct auth_stack {
     void link_revocations(broker::broker& b, oauth::revocation_hub& hub, const std::string& issuer);
     std::unique_ptr<auth::session_revoker> revoker;
     oauth::revocation_hub::subscription revocations;
+    /// Issuers whose keys come over HTTPS: the HTTP client made for the issuer (ca_file,
+    /// allow_http; reusable for its other endpoints) and the key source, whose metadata() gives the
+    /// discovered endpoints (introspection_endpoint, revocation_endpoint).
+    struct remote_issuer {
+        std::string issuer;
+        auth::http_fetch http;
+        std::shared_ptr<auth::remote_key_source> keys;
+    };
+    std::vector<remote_issuer> remote_issuers;
     /// [auth.policy]: policy sources wrapping `authz` (policy_wiring.hpp); stop it before the broker dies.
     std::unique_ptr<policy_stack> policy;
+    /// RFC 7662 re-checks of live sessions (docs/auth.md "Introspection"), when an issuer has
+    /// introspection and recheck_interval > 0: wraps the authorizer below. Sessions are ended
+    /// through the broker given to attach_rechecks(); detach_rechecks() before it is destroyed.
+    std::unique_ptr<auth::introspection_monitor> monitor;
+    void attach_rechecks(broker::broker& b) {
+        if (monitor) {
+            monitor->attach(b);
+        }
+    }
+    void detach_rechecks() {
+        if (monitor) {
+            monitor->detach();
+        }
+    }
     /// The authorizer to hand to the broker: the policy authorizer when configured, else `authz`.
     broker::authorizer& authorizer() {
+        if (monitor) {
+            return *monitor;  // wraps the policy authorizer or `authz`
+        }
         return policy ? static_cast<broker::authorizer&>(policy->authorizer()) : authz;
     }
 };
 
+/// The HTTP client of one [[auth.issuers]] entry (its ca_file and allow_http). Throws config_error
+/// naming `where`.ca_file when the CA file cannot be loaded.
+[[nodiscard]] auth::http_fetch make_issuer_http(const issuer_settings& issuer, const std::string& where);
+
+/// How long build_auth() waits for the first key fetch of the remote issuers (all at once).
+inline constexpr std::chrono::seconds remote_keys_startup_wait{10};
+
 /// Builds the stack: the built-in issuer (when settings.builtin_issuer and `builtin` is non-null;
 /// its issuer and key manager are read in process, no network) plus every [[auth.issuers]] entry
-/// (key files read now). Throws config_error naming the key path on an unreadable or unusable key
-/// file, an unknown algorithm, or when no issuer results.
+/// (key files read now; remote keys fetched now, waiting up to remote_keys_startup_wait for the
+/// first fetch of each: an issuer still without keys then is logged as an error, its tokens are
+/// refused, and its source keeps retrying with backoff). Throws config_error naming the key path on an
+/// unreadable or unusable key file, an unknown algorithm, or when no issuer results.
 [[nodiscard]] std::unique_ptr<auth_stack> build_auth(const auth_settings& settings,
                                                      const common::clock& clock,
                                                      oauth::authorization_server* builtin);
