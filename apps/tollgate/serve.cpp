@@ -15,6 +15,7 @@
 #include <tollgate/net/server.hpp>
 
 #include "adapters.hpp"
+#include "audit_wiring.hpp"
 #include "auth_wiring.hpp"
 #include "config.hpp"
 #include "oauth_serve.hpp"
@@ -189,6 +190,7 @@ exit_code serve(const config& cfg, const serve_options& options) {
     // in process); it binds its port after the MQTT listeners.
     std::unique_ptr<oauth_service> oauth;
     std::unique_ptr<auth_stack> auth;
+    audit_wiring audit;  // [auth.audit]: logs every decision of the authenticator and authorizer below
     try {
         if (cfg.oauth.enabled) {
             oauth::server_config oc = cfg.oauth.server;
@@ -198,6 +200,7 @@ exit_code serve(const config& cfg, const serve_options& options) {
         if (cfg.auth.enabled) {
             auth = build_auth(cfg.auth, clock, oauth ? &oauth->server() : nullptr);
         }
+        audit.open(cfg.auth.audit, clock);
     } catch (const std::exception& e) {
         log->error("{}", e.what());
         std::cerr << "tollgate: " << e.what() << "\n";
@@ -208,7 +211,10 @@ exit_code serve(const config& cfg, const serve_options& options) {
     broker::authenticator& authn = auth ? static_cast<broker::authenticator&>(*auth->authn) : anon;
     broker::authorizer& authz = auth ? auth->authorizer() : allow_all;  // with [auth.policy]: policy_wiring.hpp
     broker::memory_persistence store;
-    broker::broker mqtt_broker(cfg.mqtt.broker, executor, clock, authn, authz, store);
+    broker::broker mqtt_broker(cfg.mqtt.broker, executor, clock, audit.wrap(authn), audit.wrap(authz), store);
+    if (auth) {
+        auth->attach_rechecks(mqtt_broker);  // RFC 7662 re-checks end sessions through the broker
+    }
     if (auth && oauth) {
         auth->link_revocations(mqtt_broker, oauth->server().revocations(), oauth->server().config().issuer);
     }
@@ -261,6 +267,7 @@ exit_code serve(const config& cfg, const serve_options& options) {
     pool.run();
     if (auth) {
         auth->revocations.reset();
+        auth->detach_rechecks();
         if (auth->policy) {
             auth->policy->stop();  // no policy load may answer into the broker once it is gone
         }
