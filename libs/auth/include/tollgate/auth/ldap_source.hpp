@@ -11,15 +11,17 @@
 //      group_filter is empty;
 //   4. returns the rule_attribute values of the user entry and of every group, each parsed as
 //        <allow|deny> <pub|sub|all> <topic filter>
-//      (fields separated by spaces or tabs; the filter is the rest of the value, taken literally; it
-//      may hold the placeholders {client_id} {sub} {username} {claim:NAME}). A value that does not
-//      parse, or whose filter cannot be a valid topic filter, is skipped with a warning naming the
-//      entry's DN. Each rule's source is "ldap <dn of the entry it came from>".
+//      (fields separated by spaces or tabs, keywords in any case; the filter is the rest of the value,
+//      taken literally, spaces included; it may hold the placeholders {client_id} {sub} {username},
+//      '{' and '}' delimit nothing else). A value that does not parse, or whose filter cannot become
+//      a valid, non-shared topic filter, is skipped with a warning naming the entry's DN. Each rule's
+//      source is "ldap <dn of the entry it came from>".
 //
 // Connections: a bounded pool (max_connections). A load takes an idle connection or opens one (connect,
 // StartTLS when asked, simple bind as bind_dn, or anonymous when bind_dn is empty) and returns it after
-// a successful load; a connection that failed is dropped, and the load is retried once on a fresh
-// connection (so a restarted server or an idle connection the server closed costs no failure).
+// a successful load; a connection that failed is dropped, and a load that failed on a reused
+// connection is retried once on a fresh one (so a restarted server or an idle connection the server
+// closed costs no failure).
 // Referrals are never chased. Every operation is bounded by the timeouts.
 //
 // Errors: load() throws std::runtime_error when the directory cannot answer (unreachable, bind
