@@ -38,6 +38,7 @@ struct remote_key_source::state : std::enable_shared_from_this<state> {
     bool stopping = false;
     steady::time_point next_due = steady::now();
     std::optional<steady::time_point> last_demand;
+    std::vector<std::function<void()>> waiters;  ///< refresh_async callers of the coming/current cycle
     unsigned failures_in_row = 0;
     std::thread scheduler;
 
@@ -246,8 +247,12 @@ void remote_key_source::state::finish(std::shared_ptr<const jose::key_set> set, 
     }
     status.keys = keys->size();
     in_flight = false;
+    auto answered = std::exchange(waiters, {});
     lock.unlock();
     changed.notify_all();
+    for (auto& done : answered) {
+        done();
+    }
 }
 
 remote_key_source::remote_key_source(remote_key_options options, http_fetch fetch)
@@ -289,6 +294,16 @@ remote_key_source::~remote_key_source() {
     }
     state_->changed.notify_all();
     state_->scheduler.join();
+    std::vector<std::function<void()>> orphaned;
+    {
+        std::lock_guard lock(state_->mutex);
+        if (!state_->in_flight) {  // asked for but never started: finish() will not answer them
+            orphaned = std::exchange(state_->waiters, {});
+        }
+    }
+    for (auto& done : orphaned) {
+        done();
+    }
 }
 
 std::shared_ptr<const jose::key_set> remote_key_source::current() {
@@ -309,6 +324,34 @@ bool remote_key_source::refresh() {
     }
     state_->changed.notify_all();
     return false;
+}
+
+bool remote_key_source::refresh_async(std::function<void()> done) {
+    if (!done) {
+        return false;
+    }
+    {
+        std::lock_guard lock(state_->mutex);
+        auto& s = *state_;
+        if (s.stopping || s.waiters.size() >= s.options.max_refresh_waiters) {
+            return false;
+        }
+        if (s.in_flight || s.demand) {  // join the cycle already under way
+            s.waiters.push_back(std::move(done));
+            ++s.status.joined;
+            return true;
+        }
+        const auto now = steady::now();
+        if (s.last_demand && now - *s.last_demand < s.options.min_refresh_interval) {
+            return false;
+        }
+        s.last_demand = now;
+        s.demand = true;
+        ++s.status.demanded;
+        s.waiters.push_back(std::move(done));
+    }
+    state_->changed.notify_all();
+    return true;
 }
 
 std::shared_ptr<const issuer_metadata> remote_key_source::metadata() const {

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -112,13 +114,16 @@ struct token_authenticator::impl : std::enable_shared_from_this<token_authentica
         std::shared_ptr<const jose::key_set> keys;  ///< the set `verifier` was built with
         std::shared_ptr<const jose::verifier> verifier;
         std::optional<common::steady_time> last_refresh;
+        bool refreshing = false;                     ///< an unknown-kid refresh is in flight
+        std::vector<std::function<void()>> waiting;  ///< verifications waiting for it
     };
 
     /// Result of one attempt: a verified token, or the failure to report.
     struct outcome {
         std::shared_ptr<const detail::cached_token> token;
         reason_code reason = reason_code::bad_user_name_or_password;
-        std::string check;  ///< what failed (for the log)
+        std::string check;                    ///< what failed (for the log)
+        issuer_state* unknown_key = nullptr;  ///< the token named a key this issuer lacks
     };
 
     impl(token_auth_config c, const common::clock& clk)
@@ -186,18 +191,52 @@ struct token_authenticator::impl : std::enable_shared_from_this<token_authentica
         return st.verifier;
     }
 
-    /// Refreshes an issuer's keys after an unknown kid, at most once per configured interval.
-    bool may_refresh(issuer_state& st) {
+    /// After an unknown kid: runs `then` once the issuer's keys were refreshed (joining a refresh in
+    /// flight), or returns false (then never calls it) when no refresh is allowed now: outside the
+    /// rate-limit window with none in flight, or too many waiters. `then` runs inline (synchronous
+    /// sources) or on the thread that completes the key source's refresh.
+    bool when_refreshed(issuer_state& st, std::function<void()> then) {
         const auto now = clock.steady_now();
         {
             std::lock_guard lock(st.mutex);
+            if (st.refreshing) {
+                if (st.waiting.size() >= config.max_unknown_kid_waiters) {
+                    return false;
+                }
+                st.waiting.push_back(std::move(then));
+                return true;
+            }
             if (st.last_refresh && now - *st.last_refresh < config.unknown_kid_refresh_interval) {
                 return false;
             }
             st.last_refresh = now;
+            st.refreshing = true;
+            st.waiting.push_back(std::move(then));
         }
         ++key_refreshes;
-        return st.config.keys->refresh();
+        // The callback holds the authenticator until the source answers (an HTTP fetch: bounded by
+        // its timeout), so waiting CONNECTs are always answered.
+        if (!st.config.keys->refresh_async([me = shared_from_this(), &st] { me->refreshed(st); })) {
+            st.config.keys->refresh();  // synchronous source (or an asynchronous one that declined)
+            refreshed(st);
+        }
+        return true;
+    }
+
+    void refreshed(issuer_state& st) {
+        std::vector<std::function<void()>> ready;
+        {
+            std::lock_guard lock(st.mutex);
+            st.refreshing = false;
+            ready = std::exchange(st.waiting, {});
+        }
+        for (auto& then : ready) {
+            if (config.offload) {
+                config.offload(std::move(then));
+            } else {
+                then();
+            }
+        }
     }
 
     outcome verify(std::string_view token) {
@@ -210,14 +249,11 @@ struct token_authenticator::impl : std::enable_shared_from_this<token_authentica
         ++verifications;
         auto v = verifier_for(*st);
         auto r = v->verify(token);
-        if (!r && (r.error() == jose::errc::unknown_kid || r.error() == jose::errc::no_matching_key) &&
-            may_refresh(*st)) {
-            ++verifications;
-            v = verifier_for(*st);
-            r = v->verify(token);
-        }
         if (!r) {
             out.check = r.error().message();
+            if (r.error() == jose::errc::unknown_kid || r.error() == jose::errc::no_matching_key) {
+                out.unknown_key = st;
+            }
             return out;
         }
         auto t = std::make_shared<detail::cached_token>();
@@ -311,7 +347,7 @@ struct token_authenticator::impl : std::enable_shared_from_this<token_authentica
         who->issuer = t.issuer;
         who->token_id = t.jti.empty() ? "fp:" + t.fingerprint : t.jti;
         who->expires_at = common::system_time(std::chrono::seconds(t.exp) + config.leeway);
-        who->expiry_reason = reason_code::not_authorized;
+        who->expiry_reason = reason_code::maximum_connect_time;  // 0xA0: distinct from 0x87 and 0x98
         who->expiry_reason_string = "token expired";
         who->context = std::shared_ptr<const session_context>(ctx.release(), session_context_deleter{});
         return who;
@@ -422,6 +458,34 @@ struct token_authenticator::impl : std::enable_shared_from_this<token_authentica
         r.result = auth_result::outcome::success;
         r.who = make_principal(*t, req, std::move(recheck));
         return r;
+    }
+
+    /// A token that missed the cache, kept while its verification may wait for a key refresh.
+    struct cold_request {
+        auth_request req;
+        std::optional<common::shared_bytes> cert;
+        common::shared_bytes token;
+        std::string key;
+        std::string fingerprint;
+        std::function<void(auth_result)> done;
+    };
+
+    /// Verifies the signature and claims; on an unknown kid (first attempt only) waits for the
+    /// issuer's key refresh and tries once more, or fails at once when no refresh is allowed.
+    void verify_cold(const std::shared_ptr<cold_request>& p, bool first_attempt) {
+        auto out = verify(p->token.as_string_view());
+        if (!out.token) {
+            if (first_attempt && out.unknown_key != nullptr &&
+                when_refreshed(*out.unknown_key,
+                               [me = shared_from_this(), p] { me->verify_cold(p, false); })) {
+                return;
+            }
+            p->done(fail(p->req, out.reason, invalid_token, out.check, nullptr, p->fingerprint));
+            return;
+        }
+        cache.put(p->key, out.token);
+        const token_ref tok{p->token.as_string_view(), p->key, p->fingerprint, out.token->exp, std::nullopt};
+        p->done(finish(p->req, p->cert, std::move(out.token), tok));
     }
 
     static bool rechecks(const issuer_config& ic) {
@@ -647,21 +711,13 @@ void token_authenticator::authenticate(auth_request req, std::function<void(auth
         done(m.finish(req, cert, std::move(hit), tok));
         return;
     }
-    auto cold = [&m, req = std::move(req), cert = std::move(cert), token_bytes = std::move(*token_bytes),
-                 key = std::move(key), fingerprint, done = std::move(done)]() mutable {
-        auto out = m.verify(token_bytes.as_string_view());
-        if (!out.token) {
-            done(m.fail(req, out.reason, invalid_token, out.check, nullptr, fingerprint));
-            return;
-        }
-        m.cache.put(key, out.token);
-        const token_ref tok{token_bytes.as_string_view(), key, fingerprint, out.token->exp, std::nullopt};
-        done(m.finish(req, cert, std::move(out.token), tok));
-    };
+    auto pending = std::make_shared<impl::cold_request>(
+        impl::cold_request{std::move(req), std::move(cert), std::move(*token_bytes), std::move(key),
+                           fingerprint, std::move(done)});
     if (m.config.offload) {
-        m.config.offload(std::move(cold));
+        m.config.offload([me = impl_, pending] { me->verify_cold(pending, true); });
     } else {
-        cold();
+        m.verify_cold(pending, true);
     }
 }
 

@@ -15,6 +15,9 @@
 #include <tollgate/auth/discovery.hpp>
 #include <tollgate/auth/http_fetch.hpp>
 #include <tollgate/auth/remote_key_source.hpp>
+#include <tollgate/auth/token_authenticator.hpp>
+#include <tollgate/common/clock.hpp>
+#include <tollgate/jose/jws.hpp>
 #include <tollgate/jose/key.hpp>
 #include <tollgate/net/http_server.hpp>
 #include <tollgate/net/io_pool.hpp>
@@ -732,6 +735,196 @@ TEST(remote_key_source, destroyed_mid_fetch_is_safe) {
         ASSERT_TRUE(f.s.wait_hits("/jwks", 1));
     }  // the fetch is still in flight; its callback holds the state
     SUCCEED();
+}
+
+// ---------------------------------------------------------------------------------------------
+// refresh_async and the authenticator waiting for it (issue 5: key rotation with no failed
+// connection)
+
+/// Counts calls of refresh_async callbacks and lets a test wait for them (an event).
+struct callback_counter {
+    std::function<void()> make() {
+        return [this] {
+            std::lock_guard lock(mutex);
+            ++calls;
+            changed.notify_all();
+        };
+    }
+    bool wait(int n) {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, event_timeout, [&] { return calls >= n; });
+    }
+    int count() {
+        std::lock_guard lock(mutex);
+        return calls;
+    }
+    std::mutex mutex;
+    std::condition_variable changed;
+    int calls = 0;
+};
+
+TEST(remote_key_source, refresh_async_answers_every_waiter_once_and_bounds_them) {
+    issuer_fixture f;
+    auto o = f.options(false);
+    o.min_refresh_interval = 1h;
+    o.max_refresh_waiters = 3;
+    o.retry_min = o.retry_max = 1h;  // no retry cycle of its own during the test
+    auto http = trusting();
+    http.timeout = 300ms;
+    remote_key_source src(o, make_http_fetch(http));
+    ASSERT_TRUE(src.wait_for([](const auto& st) { return st.successes >= 1; }, event_timeout));
+    f.s.set("/jwks", 0, "");  // the next fetch is never answered: it times out (a failure)
+    callback_counter counter;
+    EXPECT_TRUE(src.refresh_async(counter.make()));   // starts a cycle
+    EXPECT_TRUE(src.refresh_async(counter.make()));   // joins it
+    EXPECT_TRUE(src.refresh_async(counter.make()));   // joins it
+    EXPECT_FALSE(src.refresh_async(counter.make()));  // beyond max_refresh_waiters: answered at once
+    ASSERT_TRUE(counter.wait(3));
+    EXPECT_EQ(counter.count(), 3);
+    const auto st = src.status();
+    EXPECT_EQ(st.demanded, 1U);
+    EXPECT_EQ(st.joined, 2U);
+    EXPECT_EQ(st.failures, 1U);
+    EXPECT_EQ(f.s.hits("/jwks"), 2U);
+    EXPECT_TRUE(has_kid(src.current(), "k1"));        // the outage kept the last good set
+    EXPECT_FALSE(src.refresh_async(counter.make()));  // rate-limited: no cycle in flight, within 1 h
+    EXPECT_EQ(src.status().demanded, 1U);
+}
+
+/// A token minted for the fixture's issuer, signed by `k` (its kid in the header), typ at+jwt.
+std::string mint(const issuer_fixture& f, const jose::key& k) {
+    const auto now = common::real_clock{}.unix_seconds();
+    boost::json::object c;
+    c["iss"] = f.issuer;
+    c["aud"] = "urn:tollgate:broker";
+    c["sub"] = "alice";
+    c["iat"] = now;
+    c["exp"] = now + 300;
+    c["scope"] = "mqtt:all:#";
+    jose::sign_options o;
+    o.typ = "at+jwt";
+    return jose::sign(k, jose::algorithm::es256, c, o).value();
+}
+
+/// Collects authenticate() verdicts from any thread.
+struct verdicts {
+    std::function<void(broker::auth_result)> make() {
+        return [this](broker::auth_result r) {
+            std::lock_guard lock(mutex);
+            results.push_back(std::move(r));
+            changed.notify_all();
+        };
+    }
+    bool wait(std::size_t n) {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, event_timeout, [&] { return results.size() >= n; });
+    }
+    std::size_t count() {
+        std::lock_guard lock(mutex);
+        return results.size();
+    }
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<broker::auth_result> results;
+};
+
+struct remote_auth {
+    explicit remote_auth(issuer_fixture& f, std::chrono::milliseconds http_timeout = 5s) {
+        auto o = f.options(false);
+        o.min_refresh_interval = 1h;
+        o.retry_min = o.retry_max = 1h;  // only demanded cycles during the test
+        auto http = trusting();
+        http.timeout = http_timeout;
+        source = std::make_shared<remote_key_source>(o, make_http_fetch(http));
+        token_auth_config cfg;
+        issuer_config ic;
+        ic.issuer = f.issuer;
+        ic.keys = source;
+        cfg.issuers.push_back(ic);
+        authn = std::make_unique<token_authenticator>(cfg, clock);
+    }
+    void authenticate(const std::string& token, verdicts& v) {
+        broker::auth_request r;
+        r.client_id = "d";
+        r.password = common::shared_bytes::copy_of(token);
+        authn->authenticate(std::move(r), v.make());
+    }
+    common::real_clock clock;
+    std::shared_ptr<remote_key_source> source;
+    std::unique_ptr<token_authenticator> authn;
+};
+
+// The token that reveals a rotated key is accepted on first use: the verdict waits for the JWKS
+// refetch instead of refusing while it is in flight.
+TEST(remote_key_source, key_added_after_the_first_fetch_is_accepted_on_first_use) {
+    issuer_fixture f;
+    remote_auth a(f);
+    ASSERT_TRUE(a.source->wait_for([](const auto& st) { return st.successes >= 1; }, event_timeout));
+    f.s.set("/jwks", 200, jwks_of({&f.k1, &f.k2}));  // rotation: k2 published after the first fetch
+    verdicts v;
+    a.authenticate(mint(f, f.k2), v);
+    a.authenticate(mint(f, f.k2), v);  // arrives while the refetch may still be in flight
+    ASSERT_TRUE(v.wait(2));
+    for (const auto& r : v.results) {
+        EXPECT_EQ(r.result, broker::auth_result::outcome::success) << r.reason_string;
+    }
+    EXPECT_EQ(f.s.hits("/jwks"), 2U);  // the first fetch and exactly one refetch
+    EXPECT_EQ(a.authn->stats().key_refreshes, 1U);
+    verdicts later;
+    a.authenticate(mint(f, f.k2), later);  // the new key is known now: inline, no refetch
+    ASSERT_EQ(later.count(), 1U);
+    EXPECT_EQ(later.results[0].result, broker::auth_result::outcome::success);
+    EXPECT_EQ(f.s.hits("/jwks"), 2U);
+}
+
+// Random kids (an attacker's spray) make at most one fetch per window; those arriving while it is in
+// flight wait for it and are refused (0x86) when it ends; afterwards they are refused at once.
+TEST(remote_key_source, random_kid_spray_fetches_at_most_once_per_window) {
+    issuer_fixture f;
+    remote_auth a(f, 300ms);
+    ASSERT_TRUE(a.source->wait_for([](const auto& st) { return st.successes >= 1; }, event_timeout));
+    f.s.set("/jwks", 0, "");  // keep the refetch in flight until the client's timeout
+    verdicts v;
+    constexpr std::size_t spray = 20;
+    for (std::size_t i = 0; i < spray; ++i) {
+        a.authenticate(mint(f, jose::key::generate(jose::algorithm::es256, "rnd-" + std::to_string(i))), v);
+    }
+    ASSERT_TRUE(f.s.wait_hits("/jwks", 2));
+    ASSERT_TRUE(v.wait(spray));
+    for (const auto& r : v.results) {
+        EXPECT_EQ(r.result, broker::auth_result::outcome::failure);
+        EXPECT_EQ(r.reason, mqtt::reason_code::bad_user_name_or_password);
+    }
+    verdicts late;
+    a.authenticate(mint(f, jose::key::generate(jose::algorithm::es256, "rnd-late")), late);
+    ASSERT_EQ(late.count(), 1U);  // outside a refresh window: refused at once
+    EXPECT_EQ(late.results[0].result, broker::auth_result::outcome::failure);
+    EXPECT_EQ(f.s.hits("/jwks"), 2U);
+    EXPECT_EQ(a.source->status().demanded, 1U);
+    EXPECT_EQ(a.authn->stats().key_refreshes, 1U);
+}
+
+TEST(remote_key_source, waiters_are_all_answered_when_the_server_is_down) {
+    auto f = std::make_unique<issuer_fixture>();
+    remote_auth a(*f);
+    ASSERT_TRUE(a.source->wait_for([](const auto& st) { return st.successes >= 1; }, event_timeout));
+    const auto token_k2 = mint(*f, f->k2);
+    const auto token_k1 = mint(*f, f->k1);
+    f->s.stop();  // outage: connections are refused
+    verdicts v;
+    for (int i = 0; i < 5; ++i) {
+        a.authenticate(token_k2, v);
+    }
+    ASSERT_TRUE(v.wait(5));
+    EXPECT_EQ(v.count(), 5U);
+    for (const auto& r : v.results) {
+        EXPECT_EQ(r.result, broker::auth_result::outcome::failure);
+    }
+    EXPECT_EQ(a.source->status().demanded, 1U);
+    verdicts known;
+    a.authenticate(token_k1, known);  // a known kid still verifies with the last good set
+    ASSERT_TRUE(known.wait(1));
+    EXPECT_EQ(known.results[0].result, broker::auth_result::outcome::success);
 }
 
 }  // namespace

@@ -18,6 +18,13 @@
 //  - refresh() (a token named an unknown kid) asks for a cycle now, at most once per
 //    min_refresh_interval, and never waits: it returns false, and current() returns the new set
 //    once the cycle succeeds.
+//  - refresh_async(done) (the authenticator's path) does the same but also registers `done`: a
+//    caller arriving while any cycle is asked for or in flight joins it (no new fetch, no rate-limit
+//    check); otherwise it starts one unless the rate limit forbids it. Every registered `done` runs
+//    exactly once when that cycle finishes, success or failure, on the HTTP client's thread (or on
+//    the destroying thread if the source goes away before the cycle started). At most
+//    max_refresh_waiters are registered at once; beyond that, or when rate-limited, it returns
+//    false at once and never calls `done`.
 //  - A JWKS is accepted only with status 200, within max_jwks_bytes, parsed by
 //    jose::key_set::from_json (unusable keys skipped) and holding at least one usable key. Anything
 //    else (transport/TLS error, timeout, other status, garbage, an empty set) is logged and the last
@@ -53,6 +60,7 @@ struct remote_key_options {
     std::size_t max_jwks_bytes = 512 * 1024;
     std::size_t max_keys = 64;
     std::size_t max_metadata_bytes = 64 * 1024;
+    std::size_t max_refresh_waiters = 1024;  ///< refresh_async callers waiting at once
 };
 
 /// Counters and state for logs, tests and the startup wait. A snapshot.
@@ -61,7 +69,8 @@ struct remote_key_status {
     std::uint64_t successes = 0;  ///< cycles that produced an acceptable key set
     std::uint64_t failures = 0;
     std::uint64_t updates = 0;   ///< times current() started returning a different set
-    std::uint64_t demanded = 0;  ///< refresh() calls that started a cycle
+    std::uint64_t demanded = 0;  ///< refresh() / refresh_async() calls that started a cycle
+    std::uint64_t joined = 0;    ///< refresh_async() calls that joined a cycle already asked for
     std::size_t keys = 0;        ///< keys in the current set
     std::string last_error;      ///< of the latest failed cycle (cleared by a success)
     std::string jwks_uri;        ///< the JWKS URL in use (configured or discovered)
@@ -80,6 +89,9 @@ class remote_key_source final : public key_source {
     std::shared_ptr<const jose::key_set> current() override;
     /// Asks for a JWKS fetch now (rate-limited); never blocks; returns false (see above).
     bool refresh() override;
+    /// Starts or joins a JWKS fetch and calls `done` once it finished; false: rate-limited or too
+    /// many waiters, `done` is never called (see above). Never blocks.
+    bool refresh_async(std::function<void()> done) override;
 
     /// The discovered metadata, or nullptr (no discovery, or not fetched yet).
     [[nodiscard]] std::shared_ptr<const issuer_metadata> metadata() const;

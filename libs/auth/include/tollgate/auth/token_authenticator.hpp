@@ -34,9 +34,18 @@
 //    periodically. On CONNECT, a token whose last verdict is inactive, or older than interval +
 //    grace, is refused (0x86); one older than the interval starts a background re-check.
 //
+// Unknown kid: a JWT naming a kid its issuer's current key set lacks starts a key refresh for that
+// issuer, at most once per unknown_kid_refresh_interval. When the key source refreshes
+// asynchronously (key_source::refresh_async, e.g. a JWKS fetch), the verdict waits for the refresh
+// and the token is verified again with the new keys; tokens with unknown kids arriving while that
+// refresh is in flight wait for it too (at most max_unknown_kid_waiters). Outside a refresh, or
+// beyond that bound, such a token is refused at once (0x86), so random kids cannot make the broker
+// fetch more than once per interval. Otherwise refresh() is called synchronously.
+//
 // Thread-safety: authenticate() may be called from any number of threads at once; `done` is called
 // exactly once: inline, on the offload executor (cold JWT verification, when configured), or on the
-// HTTP client's thread (introspection). Key sources must be thread-safe.
+// HTTP client's thread (introspection; a key refresh for an unknown kid without offload). Key sources must be
+// thread-safe.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -64,6 +73,14 @@ class key_source {
     /// Asked when a token names an unknown kid (the authenticator rate-limits these calls). May
     /// reload keys; returns true if current() may now return a different set. Thread-safe.
     virtual bool refresh() { return false; }
+    /// Asynchronous refresh: when it returns true, `done` runs exactly once (on any thread) after
+    /// the reload finished, success or failure, and current() then holds the outcome. When it
+    /// returns false (the default: a source that cannot refresh asynchronously, or one that is
+    /// rate-limited or has too many waiters), `done` is never called. Thread-safe.
+    virtual bool refresh_async(std::function<void()> done) {
+        static_cast<void>(done);
+        return false;
+    }
 };
 
 /// A fixed key set (static PEM / JWK keys from configuration).
@@ -125,6 +142,9 @@ struct token_auth_config {
     std::size_t cache_size = 10000;                         ///< verified tokens kept (0: no cache)
     std::size_t max_token_bytes = 8 * 1024;                 ///< longer tokens are refused unparsed
     std::chrono::seconds unknown_kid_refresh_interval{10};  ///< per issuer
+    /// Tokens with an unknown kid waiting for their issuer's key refresh at once, per issuer; more
+    /// are refused at once (0x86).
+    std::size_t max_unknown_kid_waiters = 1024;
     /// How long a client/subject revocation (or one without a known exp) is remembered: at least the
     /// longest access-token lifetime of the issuers.
     std::chrono::seconds revocation_memory{24 * 3600};
