@@ -74,8 +74,9 @@ response authorization_server::revoke(const request& req) {
         if (claims->client_id() == client.client_id) {
             const auto jti = claims->jti().value_or("");
             if (db_->revoke_access_token(jti)) {
-                hub_.publish(revocation_event{revocation_kind::access_token, jti, "", client.client_id,
-                                              claims->sub().value_or(""), now, claims->exp().value_or(0)});
+                publish_revocation(revocation_event{revocation_kind::access_token, jti, "", client.client_id,
+                                                    claims->sub().value_or(""), now,
+                                                    claims->exp().value_or(0)});
             }
         }
     }
@@ -226,9 +227,9 @@ bool authorization_server::remove_client(const std::string& client_id) {
     db_->revoke_client_refresh_tokens(client_id);
     db_->delete_consents_of_client(client_id);
     for (const auto& jti : db_->revoke_client_access_tokens(client_id, now)) {
-        hub_.publish(revocation_event{revocation_kind::access_token, jti, "", client_id, "", now, 0});
+        publish_revocation(revocation_event{revocation_kind::access_token, jti, "", client_id, "", now, 0});
     }
-    hub_.publish(revocation_event{revocation_kind::client, "", "", client_id, "", now, 0});
+    publish_revocation(revocation_event{revocation_kind::client, "", "", client_id, "", now, 0});
     return true;
 }
 
@@ -267,9 +268,9 @@ void authorization_server::end_user_grants(const std::string& username) {
     db_->delete_sessions_of_subject(username);
     db_->revoke_subject_refresh_tokens(username);
     for (const auto& jti : db_->revoke_subject_access_tokens(username, now)) {
-        hub_.publish(revocation_event{revocation_kind::access_token, jti, "", "", username, now, 0});
+        publish_revocation(revocation_event{revocation_kind::access_token, jti, "", "", username, now, 0});
     }
-    hub_.publish(revocation_event{revocation_kind::subject, "", "", "", username, now, 0});
+    publish_revocation(revocation_event{revocation_kind::subject, "", "", "", username, now, 0});
 }
 
 bool authorization_server::revoke_token(const std::string& token_or_jti) {
@@ -294,8 +295,8 @@ bool authorization_server::revoke_token(const std::string& token_or_jti) {
     if (!rec || !db_->revoke_access_token(jti)) {
         return false;
     }
-    hub_.publish(revocation_event{revocation_kind::access_token, jti, rec->family_id, rec->client_id,
-                                  rec->subject, now, rec->expires_at});
+    publish_revocation(revocation_event{revocation_kind::access_token, jti, rec->family_id, rec->client_id,
+                                        rec->subject, now, rec->expires_at});
     return true;
 }
 

@@ -1,5 +1,5 @@
 // The "oauth" component's schema steps. Portable SQL: TEXT and BIGINT only, flags as 0/1 BIGINT,
-// so one text serves SQLite and PostgreSQL.
+// so one text serves SQLite and PostgreSQL (v3 alone has a PostgreSQL text, for its identity key).
 #include "schema.hpp"
 
 namespace tollgate::oauth::detail {
@@ -129,6 +129,36 @@ CREATE INDEX oauth_refresh_subject ON oauth_refresh_tokens (subject);
 CREATE INDEX oauth_access_tokens_subject ON oauth_access_tokens (subject)
 )sql",
          ""},
+        // The only step with a dialect: the auto-increment key. The other columns are portable.
+        {3, "revocation journal",
+         R"sql(
+CREATE TABLE oauth_revocation_journal (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  family_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  origin TEXT NOT NULL
+);
+CREATE INDEX oauth_revocation_journal_time ON oauth_revocation_journal (time)
+)sql",
+         R"sql(
+CREATE TABLE oauth_revocation_journal (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  family_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  origin TEXT NOT NULL
+);
+CREATE INDEX oauth_revocation_journal_time ON oauth_revocation_journal (time)
+)sql"},
     };
     return steps;
 }

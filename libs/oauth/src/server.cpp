@@ -68,6 +68,38 @@ authorization_server::authorization_server(server_config config, const common::c
     check_issuer(config_.issuer);
     signing_->refresh_period = config_.signing_key_refresh;
     (void)signing_->active();  // makes the first key on an empty database
+    origin_ = common::to_hex(common::random_bytes(16));
+    journal_seen_ = db_->latest_revocation_seq();
+}
+
+void authorization_server::publish_revocation(const revocation_event& e) {
+    hub_.publish(e);
+    try {
+        db_->append_revocation(e, origin_);
+    } catch (const std::exception& ex) {
+        // The database already holds the revocation itself; only other processes miss the event.
+        common::logger("oauth")->error("revocation journal: cannot record a {} revocation: {}",
+                                       to_string(e.kind), ex.what());
+    }
+}
+
+std::size_t authorization_server::follow_revocation_journal() {
+    constexpr std::size_t batch = 512;
+    std::lock_guard lock(journal_mutex_);
+    std::size_t published = 0;
+    for (;;) {
+        const auto rows = db_->revocations_after(journal_seen_, batch);
+        for (const auto& row : rows) {
+            journal_seen_ = row.seq;
+            if (row.origin != origin_) {
+                hub_.publish(row.event);
+                ++published;
+            }
+        }
+        if (rows.size() < batch) {
+            return published;
+        }
+    }
 }
 
 authorization_server::~authorization_server() = default;
@@ -290,10 +322,10 @@ void authorization_server::revoke_family(const std::string& family_id, const std
     const auto now = clock_->unix_seconds();
     db_->revoke_refresh_family(family_id);
     for (const auto& jti : db_->revoke_family_access_tokens(family_id, now)) {
-        hub_.publish(
+        publish_revocation(
             revocation_event{revocation_kind::access_token, jti, family_id, client_id, subject, now, 0});
     }
-    hub_.publish(
+    publish_revocation(
         revocation_event{revocation_kind::refresh_family, "", family_id, client_id, subject, now, 0});
 }
 

@@ -312,6 +312,53 @@ bool storage::remember_jti(const std::string& key, std::int64_t expires_at) {
                {v(key), v(expires_at)}) == 1;
 }
 
+// --- revocation journal
+
+std::int64_t storage::append_revocation(const revocation_event& e, const std::string& origin) {
+    auto db = pool_.acquire();
+    store::transaction tx(*db);
+    if (db->kind() == store::dialect::postgres) {
+        // Identity values are handed out at INSERT but become visible at COMMIT, possibly out of
+        // order; the lock makes appends (rare) one at a time, so visibility follows seq.
+        db->execute("LOCK TABLE oauth_revocation_journal IN EXCLUSIVE MODE");
+    }
+    const auto rows = db->query(
+        "INSERT INTO oauth_revocation_journal (kind, jti, family_id, client_id, subject, time, expires_at, "
+        "origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        {v(detail::name_of(detail::revocation_kind_names, e.kind)), v(e.jti), v(e.family_id), v(e.client_id),
+         v(e.subject), v(e.time), v(e.expires_at), v(origin)});
+    tx.commit();
+    return rows.at(0).integer(0);
+}
+
+std::vector<journal_entry> storage::revocations_after(std::int64_t after, std::size_t limit) {
+    std::vector<journal_entry> out;
+    for (const auto& r : pool_.acquire()->query(
+             "SELECT seq, kind, jti, family_id, client_id, subject, time, expires_at, origin "
+             "FROM oauth_revocation_journal WHERE seq > ? ORDER BY seq LIMIT ?",
+             {v(after), v(static_cast<std::int64_t>(limit))})) {
+        const auto kind = r.text(1);
+        const auto& names = detail::revocation_kind_names;
+        const auto known =
+            std::find_if(names.begin(), names.end(), [&](const auto& n) { return n.second == kind; });
+        if (known == names.end()) {
+            continue;
+        }
+        journal_entry j;
+        j.seq = r.integer(0);
+        j.event = revocation_event{known->first, r.text(2),    r.text(3),   r.text(4),
+                                   r.text(5),    r.integer(6), r.integer(7)};
+        j.origin = r.text(8);
+        out.push_back(std::move(j));
+    }
+    return out;
+}
+
+std::int64_t storage::latest_revocation_seq() {
+    const auto rows = pool_.acquire()->query("SELECT COALESCE(MAX(seq), 0) FROM oauth_revocation_journal");
+    return rows.empty() ? 0 : rows[0].integer(0);
+}
+
 janitor_report storage::purge_expired(std::int64_t now) {
     auto db = pool_.acquire();
     auto purge = [&](std::string_view table, std::string_view condition) {
@@ -331,6 +378,8 @@ janitor_report storage::purge_expired(std::int64_t now) {
     r.replay = purge("oauth_replay", "expires_at < ?");
     r.keys = purge("oauth_signing_keys", "retired_at > 0 AND keep_until < ?");
     r.consents = purge("oauth_consents", "expires_at < ?");
+    r.revocations = db->execute("DELETE FROM oauth_revocation_journal WHERE time < ?",
+                                {v(now - revocation_journal_retention)});
     return r;
 }
 

@@ -66,6 +66,11 @@ inline constexpr enum_names<device_status, 4> device_status_names{{{device_statu
                                                                    {device_status::approved, "approved"},
                                                                    {device_status::denied, "denied"},
                                                                    {device_status::used, "used"}}};
+inline constexpr enum_names<revocation_kind, 4> revocation_kind_names{
+    {{revocation_kind::access_token, "access_token"},
+     {revocation_kind::refresh_family, "refresh_family"},
+     {revocation_kind::client, "client"},
+     {revocation_kind::subject, "subject"}}};
 
 /// The stored name of e (the last entry's name if e is not listed).
 template <class Enum, std::size_t N>

@@ -40,6 +40,9 @@ struct server_config {
     std::chrono::seconds consent_ttl{30 * 24 * 3600};
     /// How often a running server re-reads the signing-key table (rotation by another process).
     std::chrono::seconds signing_key_refresh{30};
+    /// How often a running server (apps/tollgate/oauth_serve) reads the revocation journal for
+    /// revocations made by other processes (`tollgate admin`, another server on the database).
+    std::chrono::milliseconds revocation_poll{250};
 
     /// Password grant and login page: failures per user name before lockout, failures per client
     /// address before lockout, and lockout length.

@@ -25,6 +25,7 @@
 // Thread-safety: handle() and the administrative members may be called from any number of
 // threads at once.
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -116,7 +117,17 @@ class authorization_server {
 
     [[nodiscard]] storage& store() noexcept { return *db_; }
     [[nodiscard]] key_manager& keys() noexcept { return *signing_; }
+    /// Every revocation this server makes is published here and appended to the revocation
+    /// journal; follow_revocation_journal() publishes here those of other processes.
     [[nodiscard]] revocation_hub& revocations() noexcept { return hub_; }
+    /// This instance's origin in the revocation journal (random, per instance).
+    [[nodiscard]] const std::string& journal_origin() const noexcept { return origin_; }
+    /// Publishes on revocations(), in journal order, the rows appended since the previous call
+    /// (the first call: since construction) by other instances: another process on the same
+    /// database (`tollgate admin`, a second server), never this one's own rows, and without
+    /// journaling them again. Returns how many it published. Throws store::error when the
+    /// database fails; the position stays, so the next call retries. Thread-safe (serialized).
+    std::size_t follow_revocation_journal();
     [[nodiscard]] const server_config& config() const noexcept { return config_; }
     [[nodiscard]] const server_keys& secrets() const noexcept { return *server_keys_; }
 
@@ -161,6 +172,9 @@ class authorization_server {
     refresh_record make_refresh(const grant_context& g, const client_record& c, std::string& token);
     /// Issues access + (if the client may refresh) a new refresh family member.
     response issue_with_refresh(const grant_context& g, const client_record& c);
+    /// The one way this server announces a revocation: publishes e on the hub, then appends it to
+    /// the journal under origin_ (a journal failure is logged; the local hub already has it).
+    void publish_revocation(const revocation_event& e);
     void revoke_family(const std::string& family_id, const std::string& client_id,
                        const std::string& subject);
     std::optional<std::string> session_subject(const request& req);
@@ -186,6 +200,9 @@ class authorization_server {
     std::unique_ptr<storage> db_;
     std::unique_ptr<key_manager> signing_;
     revocation_hub hub_;
+    std::string origin_;
+    std::mutex journal_mutex_;
+    std::int64_t journal_seen_ = 0;  ///< guarded by journal_mutex_
     rate_limiter login_by_user_;
     rate_limiter login_by_address_;
     rate_limiter user_code_by_address_;

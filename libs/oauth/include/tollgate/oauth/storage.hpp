@@ -1,11 +1,13 @@
 #pragma once
 // Persistent state of the authorization server, over tollgate::store (SQLite in WAL mode or
-// PostgreSQL; the same portable SQL on both). Tables (migration "oauth" v1, v2):
+// PostgreSQL; the same portable SQL on both). Tables (migration "oauth" v1, v2, v3):
 //   oauth_clients, oauth_users, oauth_signing_keys, oauth_access_tokens (issued jti, for
 //   revocation and introspection), oauth_codes, oauth_refresh_tokens (rotation chains grouped in
 //   families), oauth_device_codes, oauth_pending (authorization requests waiting for login and
 //   consent), oauth_sessions (browser logins), oauth_replay (client-assertion jti cache),
-//   oauth_consents (remembered consent: one row per user and client, v2).
+//   oauth_consents (remembered consent: one row per user and client, v2),
+//   oauth_revocation_journal (v3: every revocation event, in order, so that a process other than
+//   the one that revoked, e.g. `tollgate serve` after `tollgate admin client remove`, learns it).
 // Each record type maps to its table through one codec in storage.cpp (column list, values, row),
 // so a column is named in one place.
 // Opaque values (codes, refresh tokens, device codes, secrets, session ids) are never stored: the
@@ -24,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include <tollgate/oauth/events.hpp>
 #include <tollgate/store/pool.hpp>
 
 namespace tollgate::oauth {
@@ -150,13 +153,21 @@ struct consent_record {
     std::int64_t expires_at = 0;
 };
 
+/// One row of the revocation journal: the event, the process (server instance) that recorded it,
+/// and its position. seq grows with every append, in commit order (see append_revocation).
+struct journal_entry {
+    std::int64_t seq = 0;
+    revocation_event event;
+    std::string origin;
+};
+
 /// Rows removed by a janitor pass, per table.
 struct janitor_report {
     std::int64_t codes = 0, refresh_tokens = 0, access_tokens = 0, device_codes = 0, pending = 0,
-                 sessions = 0, replay = 0, keys = 0, consents = 0;
+                 sessions = 0, replay = 0, keys = 0, consents = 0, revocations = 0;
     [[nodiscard]] std::int64_t total() const {
         return codes + refresh_tokens + access_tokens + device_codes + pending + sessions + replay + keys +
-               consents;
+               consents + revocations;
     }
 };
 
@@ -249,7 +260,22 @@ class storage {
     // --- client assertion replay cache: false when key was already recorded (a replay).
     bool remember_jti(const std::string& key, std::int64_t expires_at);
 
-    /// Deletes rows whose lifetime ended before now (refresh families only when every member expired).
+    // --- revocation journal (append-only; read by seq).
+    /// Journal rows are kept this long after their event (pollers read new rows within a second;
+    /// the margin covers a stopped poller or a slow database). purge_expired removes older ones.
+    static constexpr std::int64_t revocation_journal_retention = 2 * 24 * 3600;
+    /// Appends the event with origin; returns its seq. Appends are serialized (SQLite: the write
+    /// lock; PostgreSQL: an EXCLUSIVE table lock for the transaction), so a row becomes visible only
+    /// after every row with a smaller seq: a reader that saw seq N never later finds a new row < N.
+    std::int64_t append_revocation(const revocation_event& event, const std::string& origin);
+    /// Up to limit rows with seq > after, by increasing seq. Rows of a kind this build does not
+    /// know (written by a newer version) are skipped.
+    [[nodiscard]] std::vector<journal_entry> revocations_after(std::int64_t after, std::size_t limit);
+    /// The largest seq in the journal, 0 when it is empty.
+    [[nodiscard]] std::int64_t latest_revocation_seq();
+
+    /// Deletes rows whose lifetime ended before now (refresh families only when every member
+    /// expired; journal rows older than revocation_journal_retention).
     janitor_report purge_expired(std::int64_t now);
 
   private:
