@@ -125,7 +125,8 @@ class DiscoveryTest(ExternalIssuerCase):
     def test_key_rotation_during_steady_reconnects(self):
         """oidc-provider's rotation publishes a new key and signs with it at once. Fresh tokens keep
         connecting throughout; the first token naming the new kid makes tollgate refetch the JWKS
-        (without blocking the broker), so at most the connections racing that refetch are refused."""
+        (without blocking the broker) and its verdict, and those of the tokens arriving meanwhile,
+        wait for that refetch: no connection is refused (issue 5)."""
         results = []  # (kid, rc, output) in order
         stop = threading.Event()
         rotated = threading.Event()
@@ -167,11 +168,10 @@ class DiscoveryTest(ExternalIssuerCase):
         new = [r for r in results if r[0] == new_kid[0]]
         self.assertTrue(old and new, results)
         self.assertTrue(all(rc == 0 for _, rc, _ in old), old)
-        first_ok = next(i for i, r in enumerate(new) if r[1] == 0)
-        sys.stderr.write("rotation: %d connections with the old kid (all accepted), %d with the new kid, "
-                         "%d refused before the first accepted one\n" % (len(old), len(new), first_ok))
-        self.assertTrue(all(rc == 0 for _, rc, _ in new[first_ok:]), new)
-        self.assertLessEqual(first_ok, 2, new)  # refused only while the refetch was in flight
+        refused = [r for r in new if r[1] != 0]
+        sys.stderr.write("rotation: %d connections with the old kid, %d with the new kid, %d refused\n"
+                         % (len(old), len(new), len(refused)))
+        self.assertEqual(refused, [], self.broker.log_tail())  # the first new-kid token included
         self.assertIn("key set updated", self.broker.log_text())
 
 
