@@ -9,6 +9,7 @@ namespace tollgate::app::detail {
 namespace {
 
 using std::chrono::hours;
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr std::array<std::pair<std::string_view, jose::algorithm>, 3> signing_algs{{
@@ -29,6 +30,7 @@ void read_lifetimes(table_reader& r, oauth::server_config& s) {
     r.seconds("client_assertion_max_age", s.client_assertion_max_age, seconds(30), hours(1));
     r.seconds("consent_ttl", s.consent_ttl, seconds(0), hours(24 * 365));
     r.seconds("signing_key_refresh", s.signing_key_refresh, seconds(1), hours(1));
+    r.duration("revocation_poll", s.revocation_poll, milliseconds(10), seconds(60));
 }
 
 void read_limits(table_reader& r, oauth::server_config& s) {

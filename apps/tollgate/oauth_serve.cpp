@@ -83,6 +83,7 @@ void oauth_service::start() {
             }
         });
     });
+    follower_ = std::make_unique<oauth::journal_follower>(*server_, config_.revocation_poll);
     for (const auto& e : http_->endpoints()) {
         common::logger("oauth")->info("authorization server listening on {}:{} (issuer {})", e.address,
                                       e.port, config_.issuer);
@@ -91,6 +92,9 @@ void oauth_service::start() {
 
 void oauth_service::stop() {
     alive_->store(false);
+    if (follower_) {
+        follower_->stop();
+    }
     if (http_) {
         http_->stop();
     }

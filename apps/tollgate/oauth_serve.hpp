@@ -3,7 +3,8 @@
 // net::http_server (its own listener, default 127.0.0.1:8080; HTTPS when a certificate is
 // configured, with optional client certificates for RFC 8705). Requests are handled on a
 // work_pool (SQL and argon2id block), never on the io_pool's threads; a janitor pass runs every
-// ten minutes on the work pool too.
+// ten minutes on the work pool too. A journal_follower thread reads the revocation journal every
+// revocation_poll, so revocations by `tollgate admin` (another process) reach revocations().
 //
 // Usage from `tollgate serve`:
 //     auto oauth = tollgate::app::start_oauth_server(pool, oauth_config, clock);   // binds, throws
@@ -21,6 +22,7 @@
 #include <tollgate/net/work_pool.hpp>
 #include <tollgate/oauth/config.hpp>
 #include <tollgate/oauth/http.hpp>
+#include <tollgate/oauth/journal.hpp>
 #include <tollgate/oauth/server.hpp>
 
 namespace tollgate::app {
@@ -34,9 +36,10 @@ class oauth_service {
     oauth_service(const oauth_service&) = delete;
     oauth_service& operator=(const oauth_service&) = delete;
 
-    /// Binds the listener (throws std::runtime_error naming address and cause) and schedules the janitor.
+    /// Binds the listener (throws std::runtime_error naming address and cause), schedules the
+    /// janitor and starts following the revocation journal.
     void start();
-    /// Stops accepting, lets requests in progress finish. Idempotent.
+    /// Stops accepting, lets requests in progress finish, stops following the journal. Idempotent.
     void stop();
     [[nodiscard]] std::vector<net::bound_listener> endpoints() const;
     [[nodiscard]] oauth::authorization_server& server() noexcept { return *server_; }
@@ -49,6 +52,7 @@ class oauth_service {
     std::unique_ptr<oauth::authorization_server> server_;
     std::unique_ptr<net::work_pool> work_;
     std::unique_ptr<net::http_server> http_;
+    std::unique_ptr<oauth::journal_follower> follower_;
     std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
 
