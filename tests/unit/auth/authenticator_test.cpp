@@ -1,6 +1,8 @@
 // token_authenticator through the real broker: token sources (password, CUSTOM-JWT, OAUTH2-JWT),
 // every jose attack replayed through CONNECT, the verified-token cache, client-id and RFC 8705
 // certificate binding, reason codes per case.
+#include <mutex>
+
 #include <gtest/gtest.h>
 
 #include <tollgate/jose/base64url.hpp>
@@ -339,6 +341,98 @@ TEST(token_auth, unknown_kid_refreshes_keys_rate_limited) {
     EXPECT_EQ(run(authn, env.sign(env.claims(), &stranger), nullptr).result,
               broker::auth_result::outcome::failure);
     EXPECT_EQ(reloads, 2);
+}
+
+/// A key source that refreshes asynchronously and finishes when the test says so (like a JWKS fetch
+/// in flight; remote_keys_test checks the same against the real remote_key_source over HTTPS).
+class deferred_key_source final : public key_source {
+  public:
+    explicit deferred_key_source(std::vector<jose::key> keys)
+        : keys_(std::make_shared<const jose::key_set>(std::move(keys))) {}
+    std::shared_ptr<const jose::key_set> current() override {
+        std::lock_guard lock(mutex_);
+        return keys_;
+    }
+    bool refresh_async(std::function<void()> done) override {
+        std::lock_guard lock(mutex_);
+        ++started;
+        waiters_.push_back(std::move(done));
+        return true;
+    }
+    /// The fetch ends: publishes `keys` and answers every waiter.
+    void complete(std::vector<jose::key> keys) {
+        std::vector<std::function<void()>> ready;
+        {
+            std::lock_guard lock(mutex_);
+            keys_ = std::make_shared<const jose::key_set>(std::move(keys));
+            ready.swap(waiters_);
+        }
+        for (auto& done : ready) {
+            done();
+        }
+    }
+    int started = 0;
+
+  private:
+    std::mutex mutex_;
+    std::shared_ptr<const jose::key_set> keys_;
+    std::vector<std::function<void()>> waiters_;
+};
+
+/// Issue 5: the token revealing a new kid waits for the asynchronous refresh instead of being
+/// refused; unknown kids arriving meanwhile join it (bounded); outside it they are refused at once.
+TEST(token_auth, unknown_kid_waits_for_an_asynchronous_refresh_and_joins_it) {
+    common::manual_clock clock;
+    token_env env(clock);
+    const auto k1 = env.key.with_options({"k1", jose::algorithm::es256, "sig"});
+    auto next = jose::key::generate(jose::algorithm::es256, "k2");
+    auto source = std::make_shared<deferred_key_source>(std::vector<jose::key>{k1});
+    token_auth_config cfg;
+    cfg.max_unknown_kid_waiters = 3;
+    auto ic = env.config();
+    ic.keys = source;
+    cfg.issuers.push_back(ic);
+    token_authenticator authn(cfg, clock);
+    auto stranger = jose::key::generate(jose::algorithm::es256, "k3");
+
+    std::vector<broker::auth_result> verdicts;
+    auto submit = [&](const std::string& token) {
+        broker::auth_request r;
+        r.client_id = "d";
+        r.password = bytes_of(token);
+        authn.authenticate(std::move(r), [&](broker::auth_result x) { verdicts.push_back(std::move(x)); });
+    };
+    submit(env.sign(env.claims(), &next));      // starts the refresh, waits
+    submit(env.sign(env.claims(), &next));      // joins it
+    submit(env.sign(env.claims(), &stranger));  // joins it too (third waiter)
+    EXPECT_TRUE(verdicts.empty());
+    EXPECT_EQ(source->started, 1);
+    submit(env.sign(env.claims(), &stranger));  // beyond max_unknown_kid_waiters: refused at once
+    ASSERT_EQ(verdicts.size(), 1U);
+    EXPECT_EQ(verdicts[0].reason, reason_code::bad_user_name_or_password);
+    submit(env.token());  // a known kid never waits
+    ASSERT_EQ(verdicts.size(), 2U);
+    EXPECT_EQ(verdicts[1].result, broker::auth_result::outcome::success);
+
+    source->complete({k1, next});
+    ASSERT_EQ(verdicts.size(), 5U);
+    EXPECT_EQ(verdicts[2].result, broker::auth_result::outcome::success);
+    EXPECT_EQ(verdicts[3].result, broker::auth_result::outcome::success);
+    EXPECT_EQ(verdicts[4].result, broker::auth_result::outcome::failure);  // still unknown after it
+    EXPECT_EQ(verdicts[4].reason, reason_code::bad_user_name_or_password);
+
+    submit(env.sign(env.claims(), &stranger));  // within the window, none in flight: at once
+    ASSERT_EQ(verdicts.size(), 6U);
+    EXPECT_EQ(verdicts[5].result, broker::auth_result::outcome::failure);
+    EXPECT_EQ(source->started, 1);
+    EXPECT_EQ(authn.stats().key_refreshes, 1U);
+    clock.advance(11s);
+    submit(env.sign(env.claims(), &stranger));  // a new window: one more refresh
+    EXPECT_EQ(source->started, 2);
+    EXPECT_EQ(verdicts.size(), 6U);
+    source->complete({k1, next});
+    ASSERT_EQ(verdicts.size(), 7U);
+    EXPECT_EQ(verdicts[6].result, broker::auth_result::outcome::failure);
 }
 
 TEST(token_auth, several_issuers_selected_by_iss) {
