@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <tollgate/oauth/journal.hpp>
+#include <tollgate/store/value.hpp>
 
 #include "support.hpp"
 
@@ -163,6 +164,24 @@ TEST_P(journal_backend, follower_stops_promptly_and_a_new_server_starts_at_the_l
     { journal_follower follower(late, std::chrono::hours(1)); }
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
     EXPECT_EQ(r.count(), 0U);
+}
+
+// A database error while following throws and keeps the position: the follower (which logs and
+// retries at its next tick) loses nothing. SQLite only: a renamed table fails every statement
+// there, whereas PostgreSQL's prepared statements would follow the table by its oid.
+TEST(journal_sqlite, a_read_error_keeps_the_position_and_the_next_read_catches_up) {
+    server_fixture f;
+    authorization_server admin(f.config, f.clock);
+    recorder serving(f.server->revocations());
+    f.add_client("svc", {"client_credentials"}, {"x"});
+    ASSERT_TRUE(admin.remove_client("svc"));
+    auto db = f.server->store().connections().acquire();
+    db->execute("ALTER TABLE oauth_revocation_journal RENAME TO oauth_revocation_journal_away");
+    EXPECT_THROW(f.server->follow_revocation_journal(), store::error);
+    EXPECT_EQ(serving.count(), 0U);
+    db->execute("ALTER TABLE oauth_revocation_journal_away RENAME TO oauth_revocation_journal");
+    EXPECT_EQ(f.server->follow_revocation_journal(), 1U);
+    ASSERT_TRUE(serving.wait_for_kind(revocation_kind::client, std::chrono::seconds(0)));
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, journal_backend, ::testing::Values("sqlite", "postgres"),
