@@ -316,7 +316,8 @@ int explain(const explain_options& o, std::ostream& out, captured_auth_log& capt
         << " qos " << o.qos << (o.publish && o.retain ? " retain" : "") << ": "
         << (v->allow ? "ALLOWED" : "DENIED") << "\n"
         << "  rule:   " << printable(v->rule) << "\n"
-        << "  reason: " << printable(v->reason) << "\n";
+        << "  reason: " << printable(v->reason.empty() ? std::string("granted by the rule above") : v->reason)
+        << "\n";
     return v->allow ? exit_allowed : exit_denied;
 }
 

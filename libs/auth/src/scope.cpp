@@ -409,27 +409,52 @@ permission_set permission_set::compile(const std::vector<std::string>& scopes,
     return set;
 }
 
-decision permission_set::check_publish(std::string_view topic) const {
+const grant* permission_set::find_publish(std::string_view topic) const noexcept {
     for (const auto& g : grants_) {
         if (action_allows(g.action, grant_action::publish) && mqtt::topic_matches(g.filter, topic)) {
-            return decision{true, g.source, "topic matches " + g.filter};
+            return &g;
         }
+    }
+    return nullptr;
+}
+
+namespace {
+/// The filter a subscription is judged on: f of "$share/g/f", else the filter itself.
+std::string_view proper_filter(std::string_view filter) noexcept {
+    if (auto shared = mqtt::parse_shared_subscription(filter)) {
+        return shared->filter;
+    }
+    return filter;
+}
+}  // namespace
+
+const grant* permission_set::find_subscribe(std::string_view filter) const noexcept {
+    const std::string_view proper = proper_filter(filter);
+    if (proper.empty() || !mqtt::is_valid_topic_filter(proper)) {
+        return nullptr;
+    }
+    for (const auto& g : grants_) {
+        if (action_allows(g.action, grant_action::subscribe) && filter_covers(g.filter, proper)) {
+            return &g;
+        }
+    }
+    return nullptr;
+}
+
+decision permission_set::check_publish(std::string_view topic) const {
+    if (const grant* g = find_publish(topic)) {
+        return decision{true, g->source, "topic matches " + g->filter};
     }
     return decision{false, "default deny", "no publish scope matches the topic"};
 }
 
 decision permission_set::check_subscribe(std::string_view filter) const {
-    std::string_view proper = filter;
-    if (auto shared = mqtt::parse_shared_subscription(filter)) {
-        proper = shared->filter;
-    }
+    const std::string_view proper = proper_filter(filter);
     if (proper.empty() || !mqtt::is_valid_topic_filter(proper)) {
         return decision{false, "default deny", "not a valid topic filter"};
     }
-    for (const auto& g : grants_) {
-        if (action_allows(g.action, grant_action::subscribe) && filter_covers(g.filter, proper)) {
-            return decision{true, g.source, "filter covered by " + g.filter};
-        }
+    if (const grant* g = find_subscribe(filter)) {
+        return decision{true, g->source, "filter covered by " + g->filter};
     }
     return decision{false, "default deny", "no subscribe scope covers the filter"};
 }

@@ -11,9 +11,16 @@ std::optional<broker::verdict> scope_authorizer::check(const broker::principal& 
     if (ctx == nullptr) {
         return broker::verdict{false, "default deny", "no token permissions"};
     }
-    const decision d = what == broker::action::publish ? ctx->permissions.check_publish(topic_or_filter)
-                                                       : ctx->permissions.check_subscribe(topic_or_filter);
-    return broker::verdict{d.allow, d.rule, d.reason};
+    // Per message: an allow costs one copy of the granting scope's text (the rule, for the audit log),
+    // no other string; only a denial builds its explanation.
+    const grant* g = what == broker::action::publish ? ctx->permissions.find_publish(topic_or_filter)
+                                                     : ctx->permissions.find_subscribe(topic_or_filter);
+    if (g != nullptr) {
+        return broker::verdict{true, g->source, {}};
+    }
+    decision d = what == broker::action::publish ? ctx->permissions.check_publish(topic_or_filter)
+                                                 : ctx->permissions.check_subscribe(topic_or_filter);
+    return broker::verdict{d.allow, std::move(d.rule), std::move(d.reason)};
 }
 
 }  // namespace tollgate::auth

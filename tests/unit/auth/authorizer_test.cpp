@@ -136,7 +136,9 @@ TEST(scope_authz, token_expiry_ends_session_with_reason_string) {
     EXPECT_TRUE(c.inbox_empty());
     a.f.advance(2s);
     auto d = c.expect<mqtt::disconnect>();
-    EXPECT_EQ(d.reason_code, reason_code::not_authorized);
+    // 0xA0 maximum connect time: the connection time the token authorized is over (MQTT 5
+    // §3.14.2.1); distinct from not authorized (0x87) and from a revocation (0x98).
+    EXPECT_EQ(d.reason_code, reason_code::maximum_connect_time);
     EXPECT_EQ(d.properties.reason_string, "token expired");
     EXPECT_TRUE(c.closed());
 }

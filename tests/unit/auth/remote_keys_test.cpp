@@ -730,11 +730,25 @@ TEST(remote_key_source, destroyed_mid_fetch_is_safe) {
     auto o = f.options(false);
     auto http = trusting();
     http.timeout = 200ms;
+    // The fetch is wrapped so the test can wait for its end (an event): the process must not exit
+    // while the client's I/O thread still runs the abandoned exchange.
+    auto ended = std::make_shared<std::promise<void>>();
+    auto once = std::make_shared<std::once_flag>();
+    http_fetch inner = make_http_fetch(http);
+    http_fetch counted = [inner, ended, once](http_request r, std::function<void(http_response)> done) {
+        inner(std::move(r), [done = std::move(done), ended, once](http_response resp) {
+            done(std::move(resp));
+            std::call_once(*once, [&] { ended->set_value(); });
+        });
+    };
+    inner = nullptr;
+    auto finished = ended->get_future();
     {
-        remote_key_source src(o, make_http_fetch(http));
+        remote_key_source src(o, std::move(counted));
         ASSERT_TRUE(f.s.wait_hits("/jwks", 1));
     }  // the fetch is still in flight; its callback holds the state
-    SUCCEED();
+    // The abandoned fetch still ends (timeout), exactly once, without touching the destroyed source.
+    EXPECT_EQ(finished.wait_for(event_timeout), std::future_status::ready);
 }
 
 // ---------------------------------------------------------------------------------------------

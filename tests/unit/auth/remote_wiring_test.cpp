@@ -3,6 +3,8 @@
 // (the remote key source is made and waited for, bounded; an unreachable issuer leaves the broker
 // running and its tokens refused). Fetching itself is tested against a real HTTPS server in
 // remote_keys_test.cpp and end to end in tests/integration/auth/external_issuer_test.py.
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "auth_wiring.hpp"
@@ -158,6 +160,13 @@ TEST(auth_remote_wiring, unreachable_issuer_starts_without_keys) {
     auto conn = c.make_connect("d");
     conn.password = auth::test::bytes_of(env.token());
     c.send(conn);
+    // The token's kid is unknown, so its verdict waits for the (failing) JWKS refetch, which
+    // answers on the fetch thread: wait for that event (bounded), then the refusal.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (c.inbox_empty() && std::chrono::steady_clock::now() < deadline) {
+        f.settle();
+        std::this_thread::yield();
+    }
     EXPECT_EQ(c.expect<mqtt::connack>().reason_code, reason_code::bad_user_name_or_password);
 }
 

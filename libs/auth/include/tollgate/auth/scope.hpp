@@ -144,6 +144,11 @@ class permission_set {
     /// SUBSCRIBE to a filter ("$share/g/f" judged on f): some subscribe grant must cover it.
     [[nodiscard]] decision check_subscribe(std::string_view filter) const;
 
+    /// The same decisions without building strings (the per-message path): the first grant that
+    /// allows, or nullptr (default deny; check_publish / check_subscribe say why).
+    [[nodiscard]] const grant* find_publish(std::string_view topic) const noexcept;
+    [[nodiscard]] const grant* find_subscribe(std::string_view filter) const noexcept;
+
     [[nodiscard]] const std::vector<grant>& grants() const noexcept { return grants_; }
 
   private:

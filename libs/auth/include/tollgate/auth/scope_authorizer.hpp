@@ -7,7 +7,9 @@
 //    on f (the share group is not restricted).
 //  - '$' topics ($SYS...): only a grant whose first level names them literally allows them
 //    ([MQTT-4.7.2-1] keeps "#" and "+/..." from matching them).
-// verdict.rule names the granting scope (or "default deny"); verdict.reason explains.
+// verdict.rule names the granting scope (or "default deny"); verdict.reason explains a denial (it is
+// the v5 Reason String) and is empty on an allow, so the per-message path builds no string but the
+// rule; permission_set::check_publish/check_subscribe give the full explanation (admin explain).
 // Thread-safety: stateless; check() may run on any number of threads at once.
 #include <tollgate/broker/auth.hpp>
 
