@@ -49,17 +49,29 @@ error::kind kind_of(int extended, bool preparing) {
 // Makes sure a new database file starts as 0600: SQLite would create it with the umask, and its
 // -wal and -shm files copy the main file's mode. An existing file keeps its mode; a warning says
 // so when others can read it.
+/// Creates the database file with mode 0600 when it does not exist yet; warns when an existing one is
+/// readable by others. An existing file is only stat()ed, never opened: closing any descriptor of a
+/// file drops every POSIX lock this process holds on it, SQLite's included, so an open()+close()
+/// while other connections of the pool hold locks would break their locking (sqlite.org
+/// howtocorrupt.html §2.2; seen as "disk I/O error" when a new pooled connection opened while
+/// another process wrote the file).
 void create_private_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        if ((st.st_mode & 0077) != 0) {
+            common::logger("store")->warn(
+                "sqlite: {} is accessible to other users (mode {:o}); chmod 600 is advised", path,
+                st.st_mode & 0777);
+        }
+        return;
+    }
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
+        if (errno == EEXIST) {
+            return;  // created by someone else meanwhile: SQLite opens it
+        }
         throw error(error::kind::connection,
                     "sqlite: cannot create or open " + path + ": " + std::strerror(errno));
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && (st.st_mode & 0077) != 0) {
-        common::logger("store")->warn(
-            "sqlite: {} is accessible to other users (mode {:o}); chmod 600 is advised", path,
-            st.st_mode & 0777);
     }
     ::close(fd);
 }
