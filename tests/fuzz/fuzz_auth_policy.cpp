@@ -18,31 +18,12 @@
 #include <tollgate/auth/policy_source.hpp>
 #include <tollgate/mqtt/topic.hpp>
 
+#include "fuzz_text.hpp"
+
 namespace {
 
-std::string_view next_line(std::string_view& in) {
-    const auto nl = in.find('\n');
-    auto line = in.substr(0, nl);
-    in = nl == std::string_view::npos ? std::string_view{} : in.substr(nl + 1);
-    return line;
-}
-
-/// A topic name matched by `filter`: each '+' or '#' level replaced by "x".
-std::string instance_of(std::string_view filter) {
-    std::string out;
-    std::size_t start = 0;
-    for (;;) {
-        const auto slash = filter.find('/', start);
-        auto level =
-            filter.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-        out += (level == "+" || level == "#") ? std::string_view("x") : level;
-        if (slash == std::string_view::npos) {
-            return out;
-        }
-        out += '/';
-        start = slash + 1;
-    }
-}
+using tollgate::fuzz::instance_of;
+using tollgate::fuzz::next_line;
 
 bool usable_filter(std::string_view f) {
     return tollgate::mqtt::is_valid_topic_filter(f) && !tollgate::mqtt::parse_shared_subscription(f);
