@@ -443,7 +443,8 @@ bool check_introspection(const auth_settings& settings) {
     for (std::size_t i = 0; i < settings.issuers.size(); ++i) {
         const auto& is = settings.issuers[i];
         if (is.opaque_tokens && ++opaque > 1) {
-            fail("auth.issuers[" + std::to_string(i) + "].opaque_tokens", "only one issuer may accept opaque tokens");
+            fail("auth.issuers[" + std::to_string(i) + "].opaque_tokens",
+                 "only one issuer may accept opaque tokens");
         }
         rechecks = rechecks || (!is.introspection_client_id.empty() && is.recheck_interval.count() > 0);
     }

@@ -85,7 +85,7 @@ struct issuer_settings {
     // RFC 7662 introspection (docs/auth.md "Introspection"); on when introspection_client_id is set.
     std::string introspection_endpoint;  ///< empty: from the discovery metadata
     std::string introspection_client_id;
-    std::string introspection_client_secret;       ///< or read from the file below by build_auth()
+    std::string introspection_client_secret;  ///< or read from the file below by build_auth()
     std::string introspection_client_secret_file;
     bool opaque_tokens = false;
     std::chrono::seconds recheck_interval{300};  ///< live-session re-check; 0: off
@@ -104,8 +104,8 @@ struct auth_settings {
     bool builtin_issuer = true;
     std::vector<issuer_settings> issuers;
     std::string permissions_claim = "mqtt_permissions";  ///< structured claim ("": off), scope.hpp
-    audit_settings audit;                                 ///< [auth.audit], audit_wiring.hpp
-    std::optional<policy_settings> policy;                ///< [auth.policy], policy_wiring.hpp
+    audit_settings audit;                                ///< [auth.audit], audit_wiring.hpp
+    std::optional<policy_settings> policy;               ///< [auth.policy], policy_wiring.hpp
 };
 
 /// Parses the [auth] table (`path` is its key path, "auth"). Throws config_error.

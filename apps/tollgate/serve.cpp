@@ -209,7 +209,8 @@ exit_code serve(const config& cfg, const serve_options& options) {
     broker::anonymous_authenticator anon(cfg.mqtt.allow_anonymous && !cfg.auth.enabled);
     broker::allow_all_authorizer allow_all;
     broker::authenticator& authn = auth ? static_cast<broker::authenticator&>(*auth->authn) : anon;
-    broker::authorizer& authz = auth ? auth->authorizer() : allow_all;  // with [auth.policy]: policy_wiring.hpp
+    broker::authorizer& authz =
+        auth ? auth->authorizer() : allow_all;  // with [auth.policy]: policy_wiring.hpp
     broker::memory_persistence store;
     broker::broker mqtt_broker(cfg.mqtt.broker, executor, clock, audit.wrap(authn), audit.wrap(authz), store);
     if (auth) {
