@@ -15,8 +15,14 @@
 #include <tollgate/common/secret.hpp>
 #include <tollgate/store/database.hpp>
 
+namespace tollgate::store::test {
+std::string postgres_base_url();  // tests/unit/store/pg_url.cpp
+}  // namespace tollgate::store::test
+
 namespace tollgate::auth::test {
 namespace {
+
+using store::test::postgres_base_url;
 
 using param = translated_query::param;
 
@@ -75,22 +81,6 @@ TEST(policy_sql_query, bad_queries_refused) {
 // ---- sql_source on both backends -----------------------------------------------------------
 
 enum class backend { sqlite, postgres };
-
-std::string postgres_base_url() {
-    const char* file = std::getenv("TOLLGATE_TEST_PG_URL_FILE");
-    if (file == nullptr || *file == '\0') {
-        ADD_FAILURE() << "PostgreSQL fixture missing: TOLLGATE_TEST_PG_URL_FILE is not set "
-                         "(run through ctest, which starts tests/support/pg-server)";
-        return {};
-    }
-    std::ifstream in(file);
-    std::string url;
-    std::getline(in, url);
-    if (url.empty()) {
-        ADD_FAILURE() << "PostgreSQL fixture missing: no URL in " << file;
-    }
-    return url;
-}
 
 /// A fresh database per test: a SQLite file in a temporary directory, or a PostgreSQL schema.
 class policy_sql : public ::testing::TestWithParam<backend> {

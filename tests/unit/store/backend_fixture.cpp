@@ -9,22 +9,6 @@
 
 namespace tollgate::store::test {
 
-std::string postgres_base_url() {
-    const char* file = std::getenv("TOLLGATE_TEST_PG_URL_FILE");
-    if (file == nullptr || *file == '\0') {
-        ADD_FAILURE() << "PostgreSQL fixture missing: TOLLGATE_TEST_PG_URL_FILE is not set "
-                         "(run through ctest, which starts tests/support/pg-server)";
-        return {};
-    }
-    std::ifstream in(file);
-    std::string url;
-    std::getline(in, url);
-    if (url.empty()) {
-        ADD_FAILURE() << "PostgreSQL fixture missing: no URL in " << file;
-    }
-    return url;
-}
-
 void store_backend::SetUp() {
     if (GetParam() == dialect::sqlite) {
         std::string templ = (std::filesystem::temp_directory_path() / "tollgate-store-XXXXXX").string();
