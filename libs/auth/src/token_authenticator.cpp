@@ -339,6 +339,7 @@ struct token_authenticator::impl : std::enable_shared_from_this<token_authentica
         ctx->token_client_id = t.client_id;
         ctx->jti = t.jti;
         ctx->scopes = t.scopes;
+        ctx->claims = std::make_shared<const boost::json::object>(t.claims);
         ctx->recheck = std::move(recheck);
         auto who = std::make_shared<broker::principal>();
         who->client_id = req.client_id;
@@ -366,6 +367,7 @@ struct token_authenticator::impl : std::enable_shared_from_this<token_authentica
         r.result = auth_result::outcome::failure;
         r.reason = code;
         r.reason_string = std::string(reason_string);
+        r.detail = std::string(check);
         return r;
     }
 

@@ -162,6 +162,9 @@ struct session_context {
     std::string token_client_id;  ///< "client_id" claim (RFC 9068), may be empty
     std::string jti;
     std::vector<std::string> scopes;
+    /// The token's verified claims (payload), for policy sources that use {claim:NAME} or
+    /// $claim:NAME. Bounded by the token size limit. Never null in a context this library made.
+    std::shared_ptr<const boost::json::object> claims;
     /// Re-check state of the session's token (null: its issuer has no periodic re-check). The token
     /// is kept in it, in memory only. Shared by every session of the same token.
     std::shared_ptr<token_recheck> recheck;

@@ -57,6 +57,10 @@ struct auth_result {
     /// re-authentication, for DISCONNECT. Ignored for success / continue_auth.
     mqtt::reason_code reason = mqtt::reason_code::not_authorized;
     std::string reason_string;
+    /// For failure: which check failed, in words ("signature", "token expired", "issuer not
+    /// trusted", ...), for the audit log and `tollgate admin explain`. Never sent to the client and
+    /// never holds a secret. May be empty.
+    std::string detail;
     std::optional<common::shared_bytes> data;  ///< Authentication Data for CONNACK / AUTH
     std::shared_ptr<const principal> who;      ///< required for success
 };
