@@ -1,64 +1,29 @@
 // ldap_source: the connection pool and the searches (see ldap_source.hpp).
+#include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
-#include <sys/time.h>
-
-#include <ldap.h>
+#include <unordered_set>
 
 #include <tollgate/auth/ldap_source.hpp>
 #include <tollgate/common/log.hpp>
 
+#include "ldap_source_connect.hpp"
 #include "ldap_source_detail.hpp"
 
 namespace tollgate::auth {
 namespace {
 
-struct ldap_closer {
-    void operator()(LDAP* ld) const noexcept { ldap_unbind_ext_s(ld, nullptr, nullptr); }
-};
-using ldap_ptr = std::unique_ptr<LDAP, ldap_closer>;
+using detail::describe;
+using detail::ldap_failure;
+using detail::ldap_ptr;
+using detail::to_timeval;
 
 struct message_closer {
     void operator()(LDAPMessage* m) const noexcept { ldap_msgfree(m); }
 };
 using message_ptr = std::unique_ptr<LDAPMessage, message_closer>;
-
-/// An LDAP failure: the text never holds the bind password (libldap's messages do not either).
-class ldap_failure : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
-
-timeval to_timeval(std::chrono::milliseconds ms) noexcept {
-    timeval tv{};
-    tv.tv_sec = static_cast<decltype(tv.tv_sec)>(ms.count() / 1000);
-    tv.tv_usec = static_cast<decltype(tv.tv_usec)>((ms.count() % 1000) * 1000);
-    return tv;
-}
-
-/// "what: <libldap error> (<server diagnostic>)".
-std::string describe(LDAP* ld, std::string_view what, int rc) {
-    std::string out = std::string(what) + ": " + ldap_err2string(rc);
-    char* diagnostic = nullptr;
-    if (ld != nullptr && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic) == LDAP_OPT_SUCCESS &&
-        diagnostic != nullptr) {
-        if (*diagnostic != '\0') {
-            out += " (";
-            out += diagnostic;
-            out += ')';
-        }
-        ldap_memfree(diagnostic);
-    }
-    return out;
-}
-
-void set_option(LDAP* ld, int option, const void* value, std::string_view what) {
-    const int rc = ldap_set_option(ld, option, value);
-    if (rc != LDAP_OPT_SUCCESS) {
-        throw ldap_failure(describe(ld, std::string("ldap: setting ") + std::string(what), rc));
-    }
-}
 
 /// The rule values of one entry, with its DN.
 struct entry_rules {
@@ -176,62 +141,7 @@ class ldap_source final : public policy_source {
         slot_free_.notify_one();
     }
 
-    /// A handle with its options set (no network I/O yet). libldap's global and TLS library
-    /// initialisation happen here on first use, so handles are prepared one at a time.
-    ldap_ptr prepare() const {
-        static std::mutex prepare_mutex;
-        std::lock_guard lock(prepare_mutex);
-        LDAP* raw = nullptr;
-        const int rc = ldap_initialize(&raw, config_.url.c_str());
-        ldap_ptr ld(raw);
-        if (rc != LDAP_SUCCESS || raw == nullptr) {
-            throw ldap_failure(describe(nullptr, "ldap: bad URL", rc));
-        }
-        const int version = LDAP_VERSION3;
-        set_option(raw, LDAP_OPT_PROTOCOL_VERSION, &version, "protocol version");
-        set_option(raw, LDAP_OPT_REFERRALS, nullptr, "referrals off");  // never chase: no rebinding elsewhere
-        const timeval connect_tv = to_timeval(config_.connect_timeout);
-        const timeval op_tv = to_timeval(config_.operation_timeout);
-        set_option(raw, LDAP_OPT_NETWORK_TIMEOUT, &connect_tv, "connect timeout");
-        set_option(raw, LDAP_OPT_TIMEOUT, &op_tv, "operation timeout");
-        if (config_.tls != ldap_tls::none) {
-            const int demand = LDAP_OPT_X_TLS_DEMAND;
-            set_option(raw, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand, "TLS certificate check");
-            const int tls12 = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
-            set_option(raw, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls12, "TLS minimum version");
-            if (!config_.ca_file.empty()) {
-                set_option(raw, LDAP_OPT_X_TLS_CACERTFILE, config_.ca_file.c_str(), "TLS CA file");
-            }
-            const int is_server = 0;  // a TLS context of this handle's own, with the options above
-            set_option(raw, LDAP_OPT_X_TLS_NEWCTX, &is_server, "TLS context");
-        }
-        return ld;
-    }
-
-    /// A prepared handle, connected (StartTLS when configured) and bound.
-    ldap_ptr connect() const {
-        ldap_ptr ld = prepare();
-        LDAP* raw = ld.get();
-        int rc = LDAP_SUCCESS;
-        if (config_.tls == ldap_tls::starttls) {
-            rc = ldap_start_tls_s(raw, nullptr, nullptr);
-            if (rc != LDAP_SUCCESS) {
-                throw ldap_failure(describe(raw, "ldap: StartTLS to " + config_.url, rc));
-            }
-        }
-        if (!config_.bind_dn.empty()) {
-            berval password{};
-            password.bv_len = static_cast<ber_len_t>(config_.bind_password.size());
-            password.bv_val = const_cast<char*>(config_.bind_password.data());
-            rc = ldap_sasl_bind_s(raw, config_.bind_dn.c_str(), LDAP_SASL_SIMPLE, &password, nullptr, nullptr,
-                                  nullptr);
-            if (rc != LDAP_SUCCESS) {
-                throw ldap_failure(
-                    describe(raw, "ldap: bind as " + config_.bind_dn + " to " + config_.url, rc));
-            }
-        }
-        return ld;
-    }
+    ldap_ptr connect() const { return detail::open_ldap_connection(config_); }
 
     /// Runs one subtree search for the rule attribute; at most `limit` entries, more is an error.
     std::vector<entry_rules> search(LDAP* ld, const std::string& base, const std::string& filter,
@@ -291,16 +201,86 @@ class ldap_source final : public policy_source {
         std::vector<entry_rules> entries = std::move(users);
         if (!config_.group_filter.empty()) {
             const std::string user_dn = entries.front().dn;
-            values.emplace_back("dn", user_dn);
-            if (detail::expand_ldap_filter(config_.group_filter, values, filter) ==
-                detail::ldap_expand_status::ok) {
-                auto groups = search(ld, config_.group_base_dn, filter, config_.max_groups, "group");
-                for (auto& g : groups) {
-                    entries.push_back(std::move(g));
-                }
-            }
+            append_groups(ld, values, user_dn, entries);
         }
         return to_rules(entries);
+    }
+
+    using placeholder_values = std::vector<std::pair<std::string_view, std::string_view>>;
+
+    /// The key under which a reached DN is remembered (DNs compare case-insensitively for the
+    /// attribute types groups are named by; a DN the server spells two ways is only visited twice).
+    static std::string dn_key(std::string_view dn) {
+        std::string key(dn);
+        std::transform(key.begin(), key.end(), key.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        return key;
+    }
+
+    /// Nested groups, breadth first. Level 1: the groups whose group_filter matches the user's DN;
+    /// level n + 1: the groups matching a group first reached at level n. `reached` holds the key of
+    /// the user's DN and of every group found, so each group is followed once and a cycle ends where
+    /// it comes back. Bounded by max_group_depth levels (plus one search that must find nothing new)
+    /// and max_groups groups; a group beyond either is an error, since its rules (a deny among them)
+    /// would otherwise be missed. A filter without {dn} cannot nest: one level only.
+    void append_groups(LDAP* ld, const placeholder_values& values, const std::string& user_dn,
+                       std::vector<entry_rules>& entries) const {
+        const bool nests = config_.group_filter.find("{dn}") != std::string::npos;
+        std::unordered_set<std::string> reached{dn_key(user_dn)};
+        std::vector<std::string> frontier{user_dn};
+        std::size_t groups = 0;
+        for (std::size_t level = 1; !frontier.empty(); ++level) {
+            std::vector<std::string> next;
+            for (auto& group : search_groups_of(ld, values, frontier)) {
+                if (!reached.insert(dn_key(group.dn)).second) {
+                    continue;  // reached already: through a cycle or a second path
+                }
+                if (level > config_.max_group_depth) {
+                    throw std::runtime_error("ldap: group " + group.dn +
+                                             " is nested deeper than max_group_depth (" +
+                                             std::to_string(config_.max_group_depth) + ")");
+                }
+                if (++groups > config_.max_groups) {
+                    throw std::runtime_error("ldap: more than " + std::to_string(config_.max_groups) +
+                                             " groups for one user");
+                }
+                next.push_back(group.dn);
+                entries.push_back(std::move(group));
+            }
+            if (!nests) {
+                break;
+            }
+            frontier = std::move(next);
+        }
+    }
+
+    /// The groups whose group_filter matches any of `members` ({dn}), up to 32 members OR-ed per
+    /// search. A placeholder whose value is absent: no groups.
+    std::vector<entry_rules> search_groups_of(LDAP* ld, const placeholder_values& values,
+                                              const std::vector<std::string>& members) const {
+        constexpr std::size_t batch = 32;
+        std::vector<entry_rules> out;
+        std::string one;
+        for (std::size_t first = 0; first < members.size(); first += batch) {
+            const std::size_t last = std::min(members.size(), first + batch);
+            std::string filter = last - first > 1 ? "(|" : "";
+            for (std::size_t i = first; i < last; ++i) {
+                placeholder_values with_dn = values;
+                with_dn.emplace_back("dn", members[i]);
+                if (detail::expand_ldap_filter(config_.group_filter, with_dn, one) !=
+                    detail::ldap_expand_status::ok) {
+                    return {};
+                }
+                filter += one;
+            }
+            if (last - first > 1) {
+                filter += ')';
+            }
+            for (auto& group : search(ld, config_.group_base_dn, filter, config_.max_groups, "group")) {
+                out.push_back(std::move(group));
+            }
+        }
+        return out;
     }
 
     std::vector<policy_rule> to_rules(const std::vector<entry_rules>& entries) const {

@@ -125,6 +125,28 @@ std::optional<std::string> check_url(const ldap_config& config) {
     return std::nullopt;
 }
 
+/// The client certificate and SASL EXTERNAL (RFC 4513 §5.2.3: the identity comes from the TLS
+/// layer, so a TLS layer with a client certificate is required, and a DN or password would be unused).
+std::optional<std::string> check_tls_identity(const ldap_config& config) {
+    if (config.cert_file.empty() != config.key_file.empty()) {
+        return std::string("cert_file and key_file: give both or neither");
+    }
+    const bool tls = config.tls != ldap_tls::none || config.url.rfind("ldaps://", 0) == 0;
+    if (!config.cert_file.empty() && !tls) {
+        return std::string("cert_file: a client certificate needs TLS (ldaps:// or tls = starttls)");
+    }
+    if (config.bind_method == ldap_bind_method::sasl_external) {
+        if (!tls || config.cert_file.empty()) {
+            return std::string(
+                "bind_method: sasl_external needs TLS (ldaps:// or tls = starttls) and cert_file/key_file");
+        }
+        if (!config.bind_dn.empty() || !config.bind_password.empty()) {
+            return std::string("bind_method: sasl_external takes no bind_dn or bind_password");
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::string ldap_escape_filter_value(std::string_view value) {
@@ -224,7 +246,10 @@ std::optional<std::string> validate_ldap_config(const ldap_config& config) {
     if (config.connect_timeout.count() <= 0 || config.operation_timeout.count() <= 0) {
         return std::string("timeouts must be positive");
     }
-    return std::nullopt;
+    if (config.max_group_depth == 0) {
+        return std::string("max_group_depth: must be at least 1");
+    }
+    return check_tls_identity(config);
 }
 
 namespace detail {

@@ -259,8 +259,7 @@ TEST_F(LdapSourceTest, SilentServerTimesOut) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
 }
 
-// StartTLS to a server that accepts and stays silent is bounded too. (ldaps:// to such a server is
-// not: libldap 2.5's TLS handshake on connect has no deadline; see docs/auth.md.)
+// StartTLS to a server that accepts and stays silent is bounded too (ldaps://: ldap_source_tls_test).
 TEST_F(LdapSourceTest, SilentServerTimesOutInStartTls) {
     ldap_test::silent_listener silent;
     auto c = config();
@@ -340,6 +339,89 @@ TEST_F(LdapSourceTest, ConcurrentLoadsShareABoundedPool) {
     EXPECT_LE(proxy.accepted(), 2);
 }
 
+// ---- nested groups: the seed's read-only ou=nested (tests/support/slapd-seed.ldif) -----------
+
+class LdapNestedGroupsTest : public ::testing::Test {
+  protected:
+    static constexpr const char* base = "ou=nested,dc=tollgate,dc=test";
+
+    static ldap_config config() {
+        ldap_config c;
+        c.url = ldap_test::server_url();
+        c.bind_dn = service_dn;
+        c.bind_password = service_password;
+        c.base_dn = base;
+        return c;
+    }
+
+    static std::string group(const std::string& cn) { return "ldap cn=" + cn + ",ou=groups," + base + ": "; }
+};
+
+// Rules of every group reached through groups of groups apply: nina -> leaf -> mid -> top, and
+// leaf -> uniq (groupOfUniqueNames), 3 levels under the default max_group_depth (4).
+TEST_F(LdapNestedGroupsTest, RulesOfEveryReachedGroupApply) {
+    const auto rules = make_ldap_source(config())->load(principal_of("nina"));
+    EXPECT_EQ(labels(rules), (std::vector<std::string>{
+                                 group("leaf") + "allow pub leaf/#",
+                                 group("mid") + "allow pub mid/#",
+                                 group("top") + "allow sub top/#",
+                                 group("top") + "deny pub top/secret/#",
+                                 group("uniq") + "allow sub uniq/#",
+                                 "ldap uid=nina,ou=people," + std::string(base) + ": allow pub nina/#",
+                             }));
+}
+
+// A group beyond max_group_depth fails the load (its deny rules would otherwise be missed).
+TEST_F(LdapNestedGroupsTest, NestingDeeperThanTheLimitFailsClosed) {
+    auto c = config();
+    c.max_group_depth = 2;  // top is at level 3
+    try {
+        make_ldap_source(c)->load(principal_of("nina"));
+        FAIL() << "no exception";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("cn=top,ou=groups"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("max_group_depth"), std::string::npos) << e.what();
+    }
+    c.max_group_depth = 3;
+    EXPECT_EQ(make_ldap_source(c)->load(principal_of("nina")).size(), 6u);
+    // deep -> d1 -> ... -> d6: over the default depth of 4, within 6.
+    EXPECT_THROW(make_ldap_source(config())->load(principal_of("deep")), std::runtime_error);
+    c.max_group_depth = 6;
+    const auto rules = make_ldap_source(c)->load(principal_of("deep"));
+    EXPECT_EQ(rules.size(), 6u);
+    EXPECT_EQ(labels(rules).back(), group("d6") + "allow pub d6/#");
+}
+
+// omar -> cycle-a -> cycle-b -> cycle-c -> cycle-a: each group is reached once, the load ends.
+TEST_F(LdapNestedGroupsTest, CycleEndsAtTheFirstRepeat) {
+    auto c = config();
+    c.max_group_depth = 100;
+    const auto rules = make_ldap_source(c)->load(principal_of("omar"));
+    EXPECT_EQ(labels(rules), (std::vector<std::string>{group("cycle-a") + "allow pub a/#",
+                                                       group("cycle-b") + "allow pub b/#",
+                                                       group("cycle-c") + "allow pub c/#"}));
+}
+
+// max_groups bounds the groups reached over all levels (nina reaches 4).
+TEST_F(LdapNestedGroupsTest, GroupsAreCountedOverAllLevels) {
+    auto c = config();
+    c.max_groups = 3;
+    EXPECT_THROW(make_ldap_source(c)->load(principal_of("nina")), std::runtime_error);
+    c.max_groups = 4;
+    EXPECT_EQ(make_ldap_source(c)->load(principal_of("nina")).size(), 6u);
+}
+
+// A group filter that does not use {dn} cannot nest: the direct groups only, no error.
+TEST_F(LdapNestedGroupsTest, FilterWithoutDnDoesNotNest) {
+    auto c = config();
+    c.group_filter =
+        "(&(objectClass=groupOfNames)(cn=leaf)(member=uid={user},ou=people,ou=nested,dc=tollgate,dc=test))";
+    EXPECT_EQ(
+        labels(make_ldap_source(c)->load(principal_of("nina"))),
+        (std::vector<std::string>{group("leaf") + "allow pub leaf/#",
+                                  "ldap uid=nina,ou=people," + std::string(base) + ": allow pub nina/#"}));
+}
+
 // ---- pure parts (no server needed, but run with it) ------------------------------------------
 
 TEST(LdapFilterEscape, Rfc4515SpecialCharacters) {
@@ -409,6 +491,41 @@ TEST(LdapConfig, Validation) {
         x.tls = ldap_tls::starttls;
     }));
     EXPECT_FALSE(bad([](ldap_config& x) { x.url = "ldaps://ldap.example"; }));
+    EXPECT_TRUE(bad([](ldap_config& x) { x.max_group_depth = 0; }));
+    // A client certificate: both files, over TLS only. SASL EXTERNAL: TLS + certificate, no DN/password.
+    EXPECT_TRUE(bad([](ldap_config& x) {
+        x.url = "ldaps://ldap.example";
+        x.cert_file = "c.pem";
+    }));
+    EXPECT_TRUE(bad([](ldap_config& x) {
+        x.cert_file = "c.pem";
+        x.key_file = "k.pem";
+    }));
+    EXPECT_TRUE(bad([](ldap_config& x) {
+        x.tls = ldap_tls::starttls;
+        x.bind_method = ldap_bind_method::sasl_external;
+    }));
+    EXPECT_TRUE(bad([](ldap_config& x) {
+        x.url = "ldaps://ldap.example";
+        x.cert_file = "c.pem";
+        x.key_file = "k.pem";
+        x.bind_method = ldap_bind_method::sasl_external;
+        x.bind_dn = "cn=a";
+        x.bind_password = "p";
+    }));
+    EXPECT_FALSE(bad([](ldap_config& x) {
+        x.url = "ldaps://ldap.example";
+        x.cert_file = "c.pem";
+        x.key_file = "k.pem";
+        x.bind_method = ldap_bind_method::sasl_external;
+    }));
+    EXPECT_FALSE(bad([](ldap_config& x) {
+        x.tls = ldap_tls::starttls;
+        x.cert_file = "c.pem";
+        x.key_file = "k.pem";
+        x.bind_dn = "cn=a";
+        x.bind_password = "p";
+    }));
     EXPECT_FALSE(bad([](ldap_config& x) { x.rule_attribute = "1.3.6.1.4.1.1"; }));
     EXPECT_THROW(make_ldap_source(ldap_config{}), std::invalid_argument);
 }

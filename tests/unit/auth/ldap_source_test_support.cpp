@@ -219,6 +219,13 @@ void tcp_proxy::drop_connections() {
 
 void tcp_proxy::run() {
     std::vector<std::pair<int, int>> pairs;  // (client, upstream)
+    std::vector<int> held;                   // accepted, never forwarded
+    auto close_held = [&held] {
+        for (const int fd : held) {
+            ::close(fd);
+        }
+        held.clear();
+    };
     auto close_pair = [](const std::pair<int, int>& p) {
         ::close(p.first);
         ::close(p.second);
@@ -239,6 +246,7 @@ void tcp_proxy::run() {
                 close_pair(p);
             }
             pairs.clear();
+            close_held();
             std::lock_guard lock(mutex_);
             drops_done_ = drops_requested_;
             done_.notify_all();
@@ -266,6 +274,11 @@ void tcp_proxy::run() {
                 ::close(client);
                 continue;
             }
+            if (hold_) {
+                ++accepted_;
+                held.push_back(client);
+                continue;
+            }
             const int up = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
             sockaddr_in addr = loopback(upstream_);
             if (up < 0 || ::connect(up, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
@@ -282,6 +295,7 @@ void tcp_proxy::run() {
     for (const auto& p : pairs) {
         close_pair(p);
     }
+    close_held();
 }
 
 }  // namespace tollgate::auth::ldap_test

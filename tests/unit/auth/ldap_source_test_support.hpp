@@ -69,6 +69,9 @@ class tcp_proxy {
     void drop_connections();
     /// From now on, accepted connections are closed at once.
     void refuse_new() noexcept { refuse_ = true; }
+    /// While on, accepted connections are held open and never forwarded (a server that accepts TCP
+    /// and never speaks); drop_connections() closes them too.
+    void hold_new(bool on) noexcept { hold_ = on; }
 
   private:
     void run();
@@ -79,6 +82,7 @@ class tcp_proxy {
     int wake_[2] = {-1, -1};
     std::atomic<int> accepted_{0};
     std::atomic<bool> refuse_{false};
+    std::atomic<bool> hold_{false};
     std::atomic<bool> stop_{false};
     std::mutex mutex_;
     std::condition_variable done_;

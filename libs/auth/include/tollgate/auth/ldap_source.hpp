@@ -8,8 +8,13 @@
 //   2. searches user_base_dn (subtree) with user_filter, its placeholders replaced by RFC 4515-escaped
 //      values; no entry: no rules; more than one entry: std::runtime_error (ambiguous, fail closed);
 //   3. searches group_base_dn (subtree) with group_filter ({dn} = the user's DN, escaped) unless
-//      group_filter is empty;
-//   4. returns the rule_attribute values of the user entry and of every group, each parsed as
+//      group_filter is empty; then, when the filter uses {dn}, follows nested groups breadth first:
+//      the groups whose filter matches a group found at the level before ({dn} = that group's DN;
+//      one search per level, the level's DNs OR-ed), up to max_group_depth levels in all. A group
+//      already reached is not followed again (cycles end there). A group beyond max_group_depth,
+//      or more than max_groups groups reached in all: std::runtime_error (fail closed, since a deny
+//      rule of an unreached group would be missed);
+//   4. returns the rule_attribute values of the user entry and of every reached group, each parsed as
 //        <allow|deny> <pub|sub|all> <topic filter>
 //      (fields separated by spaces or tabs, keywords in any case; the filter is the rest of the value,
 //      taken literally, spaces included; it may hold the placeholders {client_id} {sub} {username},
@@ -18,11 +23,15 @@
 //      source is "ldap <dn of the entry it came from>".
 //
 // Connections: a bounded pool (max_connections). A load takes an idle connection or opens one (connect,
-// StartTLS when asked, simple bind as bind_dn, or anonymous when bind_dn is empty) and returns it after
+// StartTLS when asked, then per bind_method: a simple bind as bind_dn, anonymous when bind_dn is
+// empty, or SASL EXTERNAL with the TLS client certificate) and returns it after
 // a successful load; a connection that failed is dropped, and a load that failed on a reused
 // connection is retried once on a fresh one (so a restarted server or an idle connection the server
 // closed costs no failure).
-// Referrals are never chased. Every operation is bounded by the timeouts.
+// Referrals are never chased. Every operation is bounded by the timeouts: opening a connection (the
+// TCP connect and, for ldaps://, the TLS handshake, which libldap 2.5 does not bound itself) by
+// connect_timeout, enforced by a watchdog that shuts the socket down at the deadline; StartTLS, the
+// bind and each search by operation_timeout.
 //
 // Errors: load() throws std::runtime_error when the directory cannot answer (unreachable, bind
 // refused, TLS failure, timeout, size limit exceeded, ambiguous user); the authorizer then denies.
@@ -51,6 +60,11 @@ enum class ldap_tls {
     ldaps,     ///< implied by an ldaps:// URL
 };
 
+enum class ldap_bind_method {
+    simple,         ///< bind_dn + bind_password (RFC 4513 §5.1.3), or anonymous when bind_dn is empty
+    sasl_external,  ///< SASL EXTERNAL (RFC 4513 §5.2.3): the identity of the TLS client certificate
+};
+
 struct ldap_config {
     std::string url;            ///< ldap://host:port or ldaps://host:port (one server)
     std::string bind_dn;        ///< empty: anonymous
@@ -68,10 +82,16 @@ struct ldap_config {
     ldap_identity identity = ldap_identity::subject;
     ldap_tls tls = ldap_tls::none;  ///< ldaps:// URLs force ldaps
     std::string ca_file;            ///< PEM CA bundle for TLS; empty: the system's (ldap.conf)
+    std::string cert_file;          ///< PEM client certificate for TLS (with key_file); empty: none
+    std::string key_file;           ///< PEM private key of cert_file (a path; the key is never logged)
+    ldap_bind_method bind_method = ldap_bind_method::simple;  ///< sasl_external needs TLS + cert_file
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds operation_timeout{5000};  ///< each bind / StartTLS / search
-    std::size_t max_connections = 4;    ///< concurrent connections (loads beyond wait, bounded)
-    std::size_t max_groups = 256;       ///< more groups for one user: std::runtime_error
+    std::size_t max_connections = 4;  ///< concurrent connections (loads beyond wait, bounded)
+    std::size_t max_groups = 256;     ///< more groups for one user (all levels): std::runtime_error
+    /// Levels of group membership followed: 1 = the user's own groups only, 2 = also the groups
+    /// containing those, ... A group further away: std::runtime_error.
+    std::size_t max_group_depth = 4;
     std::size_t max_rules = 1024;       ///< more rule values for one user: std::runtime_error
     std::size_t max_rule_bytes = 4096;  ///< a longer value is skipped
     std::string label;                  ///< name() is "ldap" or "ldap <label>"
@@ -79,7 +99,9 @@ struct ldap_config {
 
 /// Checks a configuration without connecting: url scheme (ldap/ldaps) and form, base_dn present,
 /// filters balanced, rule_attribute a valid attribute description, limits positive, a bind password
-/// not sent in clear to a non-loopback host. Returns the first problem, or nullopt.
+/// not sent in clear to a non-loopback host, cert_file and key_file given together, sasl_external
+/// only over TLS with a client certificate and without bind_dn / bind_password. Returns the first
+/// problem, or nullopt.
 std::optional<std::string> validate_ldap_config(const ldap_config& config);
 
 /// The LDAP source. Throws std::invalid_argument when validate_ldap_config finds a problem.
