@@ -260,6 +260,93 @@ class WiderFilters(AuthzAttackBase):
         self.assert_still_serving()
 
 
+class HeldAndRetained(AuthzAttackBase):
+    def connect_raw(self, client_id, token, clean=True, props=b""):
+        c = w.RawClient(self.broker.port())
+        self.on_teardown(c.close)
+        c.send(w.connect(client_id, version=5, clean=clean, props=props, username="oauth2", password=token.encode()))
+        self.assertEqual(w.connack_reason(c.expect(w.CONNACK)), 0)
+        return c
+
+    def test_denied_qos2_cannot_be_released_after_widening_HI_84(self):
+        # A QoS 2 PUBLISH refused with PUBREC 0x87 holds nothing: resuming the session with a
+        # token that would allow the topic and sending PUBREL delivers nothing ([MQTT-4.3.3-*],
+        # Mosquitto 2.0.12 "incoming QoS 2 not checked for ACL when reconnecting"). A QoS 2 PUBLISH
+        # that was allowed is forwarded once; its PUBREL after a narrowing resume adds nothing.
+        watch = self.watcher("#")
+        expiry = w.prop_u32(w.PROP_SESSION_EXPIRY, 300)
+        c = self.connect_raw("held-q2", self.token_for("mqtt:pub:a/#"), clean=False, props=expiry)
+        c.send(w.publish("b/held", b"denied", qos=2, packet_id=7, version=5))
+        rec = c.expect(w.PUBREC)
+        self.assertEqual(rec.body[2], NOT_AUTHORIZED)
+        c.send(w.publish("a/held", b"allowed", qos=2, packet_id=8, version=5))
+        self.assertEqual(len(c.expect(w.PUBREC).body[2:3] or b"\0"), 1)
+        c.close()
+        c2 = self.connect_raw("held-q2", self.token_for("mqtt:pub:b/#"), clean=False, props=expiry)
+        c2.send(w.puback(7, w.PUBREL) + w.puback(8, w.PUBREL))
+        c2.expect(w.PUBCOMP)
+        c2.expect(w.PUBCOMP)
+        c2.send(w.publish("b/control", b"c", qos=1, packet_id=9, version=5))
+        c2.expect(w.PUBACK)
+        self.assertEqual([watch.next_message().topic for _ in range(2)], ["a/held", "b/control"])
+        watch.expect_no_message(QUIET)
+        self.assert_still_serving()
+
+    def test_retained_not_delivered_after_reauth_narrowing_CVE_2018_12546_HI_83(self):
+        pub = self.connect_scoped("mqtt:pub:#", "ret-pub")
+        for i, topic in enumerate(["a/r", "b/r"]):
+            pub.send(w.publish(topic, topic.encode(), qos=1, packet_id=i + 1, retain=True, version=5))
+            pub.expect(w.PUBACK)
+        c = w.RawClient(self.broker.port())
+        self.on_teardown(c.close)
+        c.send(w.connect("ret-sub", version=5, props=self.auth_props(self.token_for("mqtt:sub:#"))))
+        self.assertEqual(w.connack_reason(c.expect(w.CONNACK)), 0)
+        c.send(w.packet(0xF0, bytes([0x19]) + w.properties(self.auth_props(self.token_for("mqtt:sub:b/#")))))
+        self.assertEqual(c.expect(w.AUTH).body[0], 0)
+        self.assertEqual(self.suback(c, ["a/#", "b/#"]), [NOT_AUTHORIZED, 1])
+        topic, _, _, payload = w.parse_publish(c.expect(w.PUBLISH), 5)
+        self.assertEqual((topic, payload), ("b/r", b"b/r"))
+        c.send(w.packet(0xC0, b""))
+        c.expect(w.PINGRESP)  # nothing (no a/r) came before it
+        self.assert_still_serving()
+
+
+class RealClients(AuthzAttackBase):
+    def test_mosquitto_sub_denied_filters_MQTT_3_9_3(self):
+        import subprocess
+        tok = self.token_for("mqtt:sub:sensors/#")
+        for version in ("mqttv5", "mqttv311"):
+            r = subprocess.run(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker.port()), "-V", version,
+                                "-u", "oauth2", "-P", tok, "-t", "#", "-t", "$SYS/#", "-C", "1", "-W", "10"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+            self.assertIn("All subscription requests were denied", r.stdout.decode(errors="replace"), version)
+        self.assert_still_serving()
+
+    def test_mqttjs_forged_and_wildcard_client_id_MQTT_3_2_2_2(self):
+        from auth_test import MqttJsClient
+        url = "mqtt://127.0.0.1:%d" % self.broker.port()
+        forged = self.signed_by_attacker({"alg": "none"})
+        js = MqttJsClient({"url": url, "version": 5, "clientId": "js-forged", "username": "oauth2",
+                           "password": forged})
+        self.on_teardown(js.close)
+        e = js.next_event()
+        while e["ev"] == "output":
+            e = js.next_event()
+        self.assertEqual(e["ev"], "error", js.seen)
+        self.assertEqual(e.get("code"), 0x86, js.seen)
+        # A genuine token, a client id "#" and a scope built on {client_id}: nothing is granted.
+        js2 = MqttJsClient({"url": url, "version": 5, "clientId": "#", "username": "oauth2",
+                            "password": self.token_for("mqtt:all:dev/{client_id}/#"),
+                            "subscribe": [["dev/#", 1]], "publish": [["dev/x/y", "p", 1]]})
+        self.on_teardown(js2.close)
+        self.assertEqual(js2.expect("connack")["rc"], 0)
+        sub = js2.expect("suback")
+        # MQTT.js turns SUBACK 0x87 into an error ("Subscribe error: Not authorized").
+        self.assertIn("Not authorized", sub.get("error") or "", js2.seen)
+        self.assertEqual(js2.expect("puback")["rc"], NOT_AUTHORIZED)
+        self.assert_still_serving()
+
+
 class LongTopics(AuthzAttackBase):
     def test_very_long_topic_judged_whole_HI_36(self):
         # A 60,000-byte topic under a/ is within mqtt:pub:a/#, one under b/ is not; a grant for a

@@ -480,6 +480,37 @@ class TwinsAndConfusion(HostileTokenBase):
         self.assert_still_serving()
 
 
+class WeakStaticKeys(HostileTokenBase):
+    def test_weak_static_keys_refused_at_start_RFC7518_3_2_HI_73(self):
+        # RFC 7518 §3.2: an HS256 key has at least 256 bits; RFC 7518 §3.3: RSA keys of 2048 bits
+        # or more. A configured key below that stops the start, naming the key.
+        import os
+        import subprocess
+        from tollgate_fixture import binary_path
+        d = self.keydir
+        with open(os.path.join(d, "weak.jwk"), "w") as f:
+            f.write('{"kty":"oct","k":"c2VjcmV0","kid":"weak","alg":"HS256"}')  # "secret", 48 bits
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        small = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()
+        with open(os.path.join(d, "rsa1024.pem"), "wb") as f:
+            f.write(small.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        for name in ("weak.jwk", "rsa1024.pem"):
+            config = os.path.join(d, "weak.toml")
+            with open(config, "w") as f:
+                f.write('[oauth]\nenabled = false\n[[mqtt.listeners]]\nname = "mqtt"\ntype = "tcp"\n'
+                        'address = "127.0.0.1"\nport = 0\n[auth]\nenabled = true\nbuiltin_issuer = false\n'
+                        '[[auth.issuers]]\nissuer = "https://weak.test"\nkeys = [%s]\n'
+                        % json.dumps(os.path.join(d, name)))
+            r = subprocess.run([binary_path(), "serve", "--config", config, "--data-dir", os.path.join(d, "data")],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            out = r.stdout.decode(errors="replace")
+            self.assertNotEqual(r.returncode, 0, out)
+            self.assertIn("auth.issuers[0].keys[0]", out)
+            self.assertIn("too short", out)
+            self.assertNotIn("tollgate ready", out)
+
+
 class ColdTokenFlood(HostileTokenBase):
     def test_connect_flood_with_distinct_cold_tokens_keeps_others_served_HI_23(self):
         # 400 CONNECTs, each with a token the cache has never seen (one signature check each),
