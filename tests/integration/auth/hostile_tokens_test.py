@@ -357,6 +357,20 @@ class BindingAndMarker(HostileTokenBase):
         self.assertEqual(w.connack_reason(c.expect(w.CONNACK)), BAD_CREDENTIALS)
         self.assert_still_serving_bound()
 
+    def test_reauthentication_keeps_the_client_id_binding_MQTT_4_12_1_2(self):
+        # The binding is a per-connection check (docs/auth.md "Validation"): a re-authentication
+        # with a token of the same subject whose client_id claim names another client ends the
+        # session (DISCONNECT 0x87), as it would have been refused at CONNECT.
+        props = method_props("CUSTOM-JWT", self.signed_by_test_issuer())
+        c = w.RawClient(self.broker.port())
+        self.on_teardown(c.close)
+        c.send(w.connect("device-1", version=5, username="oauth2", props=props))
+        self.assertEqual(w.connack_reason(c.expect(w.CONNACK)), 0)
+        other = self.signed_by_test_issuer(self.make_claims(client_id="device-2"))
+        c.send(auth_packet(REAUTHENTICATE, data=other))
+        c.expect_disconnect_or_close(5, NOT_AUTHORIZED)
+        self.assert_still_serving_bound()
+
     def assert_still_serving_bound(self):
         self.assertTrue(self.broker.alive(), self.broker.log_tail())
         self.assertEqual(self.code("device-1", "oauth2", self.signed_by_test_issuer()), 0)
@@ -509,6 +523,46 @@ class WeakStaticKeys(HostileTokenBase):
             self.assertIn("auth.issuers[0].keys[0]", out)
             self.assertIn("too short", out)
             self.assertNotIn("tollgate ready", out)
+
+
+class PinnedAlgorithms(HostileTokenBase):
+    """A second static issuer with an RSA key pinned to RS256 while the issuer allows PS256 too."""
+
+    rsa_issuer = "https://rsa.test"
+
+    def broker_options(self):
+        import os
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        options = super().broker_options()
+        self.rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path = os.path.join(self.keydir, "rsa.pem")
+        with open(path, "wb") as f:
+            f.write(self.rsa_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                          serialization.PublicFormat.SubjectPublicKeyInfo))
+        options["config_text"] += ('\n[[auth.issuers]]\nissuer = "%s"\n'
+                                   'keys = [{ file = %s, kid = "r1", alg = "RS256" }]\n'
+                                   'algorithms = ["RS256", "PS256"]\n' % (self.rsa_issuer, json.dumps(path)))
+        return options
+
+    def rsa_token(self, alg, kid="r1"):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+        pad = padding.PKCS1v15() if alg == "RS256" else padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
+                                                                    salt_length=32)
+        claims = self.make_claims(iss=self.rsa_issuer)
+        header = {"alg": alg, "typ": "at+jwt", "kid": kid}
+        signing_input = (b64u(json_bytes(header)) + "." + b64u(json_bytes(claims))).encode()
+        return signing_input.decode() + "." + b64u(self.rsa_key.sign(signing_input, pad, hashes.SHA256()))
+
+    def test_key_pinned_to_its_algorithm_RFC8725_3_1_HI_50(self):
+        # RFC 8725 §3.1: each key is used with exactly one algorithm. The key says RS256, so a PS256
+        # signature by the very same key is refused even though the issuer allows PS256.
+        self.assertEqual(self.connect_code_v5(self.rsa_token("RS256")), 0)
+        self.assert_refused("PS256 by the RS256-pinned key", self.rsa_token("PS256"))
+        # Another issuer's kid is not looked up across issuers.
+        self.assert_refused("RS256 token under the ES256 issuer's kid", self.rsa_token("RS256", kid=TEST_KID))
+        self.assert_still_serving()
 
 
 class ColdTokenFlood(HostileTokenBase):
