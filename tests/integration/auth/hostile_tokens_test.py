@@ -420,6 +420,26 @@ class SessionsAndCache(HostileTokenBase):
         self.assertEqual(intruder.expect(w.PINGRESP).type, w.PINGRESP)  # no PUBLISH of v/secret before it
         self.assert_still_serving()
 
+    def test_revocation_follows_the_reauthenticated_token_RFC7009_2_MQTT_4_12_1(self):
+        # After AUTH 0x19 the session runs on the new token: revoking that token ends it within a
+        # second (DISCONNECT 0x98), and re-authenticating with a revoked token is refused (0x87).
+        x = self.token(self.client, "mqtt:pub:a/#")
+        y = self.token(self.client, "mqtt:pub:a/#")
+        c, ack = self.raw_connect_v5("reauth-revoke", props=self.auth_props(x))
+        self.assertEqual(w.connack_reason(ack), 0)
+        c.send(auth_packet(REAUTHENTICATE, data=y))
+        self.assertEqual(c.expect(w.AUTH).body[0], AUTH_SUCCESS)
+        start = time.monotonic()
+        self.post("/revoke", {"token": y, "token_type_hint": "access_token"}, self.client)
+        c.expect_disconnect_or_close(5, 0x98, timeout=1.0)
+        self.assertLess(time.monotonic() - start, 1.0)
+        z = self.token(self.client, "mqtt:pub:a/#")
+        c2, ack = self.raw_connect_v5("reauth-revoked", props=self.auth_props(z))
+        self.assertEqual(w.connack_reason(ack), 0)
+        c2.send(auth_packet(REAUTHENTICATE, data=y))
+        c2.expect_disconnect_or_close(5, NOT_AUTHORIZED)
+        self.assert_still_serving()
+
     def test_random_kid_spray_on_the_builtin_issuer_HI_58(self):
         # 300 CONNECTs, each with a fresh random kid and the built-in issuer's iss: each refused
         # (0x86), while an established session keeps being answered.
