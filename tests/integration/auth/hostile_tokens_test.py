@@ -585,6 +585,30 @@ class PinnedAlgorithms(HostileTokenBase):
         self.assert_still_serving()
 
 
+class AnonymousFlagIgnored(HostileTokenBase):
+    """[mqtt] allow_anonymous = true next to [auth] enabled = true: docs/auth.md says
+    mqtt.allow_anonymous no longer applies, so a CONNECT without a token is still refused."""
+
+    def broker_options(self):
+        options = super().broker_options()
+        text = options["config_text"]
+        self.assertIn("allow_anonymous = false", text)
+        options["config_text"] = text.replace("allow_anonymous = false", "allow_anonymous = true", 1)
+        return options
+
+    def test_no_token_refused_even_with_allow_anonymous_docs_auth_md(self):
+        for version, expected in [(5, BAD_CREDENTIALS), (4, V311_BAD_CREDENTIALS)]:
+            for i, (user, password) in enumerate([(None, None), ("oauth2", None), ("admin", b"")]):
+                with self.subTest(version=version, username=user, password=password):
+                    c = w.RawClient(self.broker.port())
+                    self.on_teardown(c.close)
+                    c.send(w.connect("anon-%d-%d" % (version, i), version=version, username=user,
+                                     password=password))
+                    self.assertEqual(w.connack_reason(c.expect(w.CONNACK)), expected)
+                    c.expect_closed()
+        self.assert_still_serving()
+
+
 class ColdTokenFlood(HostileTokenBase):
     def test_connect_flood_with_distinct_cold_tokens_keeps_others_served_HI_23(self):
         # 400 CONNECTs, each with a token the cache has never seen (one signature check each),
