@@ -609,6 +609,90 @@ class AnonymousFlagIgnored(HostileTokenBase):
         self.assert_still_serving()
 
 
+class CertificateBound(HostileTokenBase):
+    """RFC 8705 §3: a token with cnf.x5t#S256 is accepted only over a TLS connection whose client
+    certificate has that SHA-256 thumbprint (docs/auth.md "Validation"). A TLS listener that
+    requests (but does not require) client certificates from the test CA sits next to plain TCP."""
+
+    def broker_options(self):
+        from tollgate_fixture import cert
+        options = super().broker_options()
+        options["config_text"] += ('\n[[mqtt.listeners]]\nname = "mqtts"\ntype = "tls"\naddress = "127.0.0.1"\n'
+                                   'port = 0\ncert_file = %s\nkey_file = %s\nclient_certificates = "request"\n'
+                                   'ca_file = %s\n' % (json.dumps(cert("server.crt")), json.dumps(cert("server.key")),
+                                                         json.dumps(cert("ca.crt"))))
+        return options
+
+    def tls_client(self, certfile=None, keyfile=None):
+        import socket
+        import ssl
+        from tollgate_fixture import cert
+        ctx = ssl.create_default_context(cafile=cert("ca.crt"))
+        if certfile:
+            ctx.load_cert_chain(certfile, keyfile)
+        raw = socket.create_connection(("127.0.0.1", self.broker.port("mqtts")), timeout=10)
+        c = w.RawClient.__new__(w.RawClient)
+        c.sock = ctx.wrap_socket(raw, server_hostname="localhost")
+        c.buffer = b""
+        self.on_teardown(c.close)
+        return c
+
+    @staticmethod
+    def thumbprint(pem_path):
+        import hashlib
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+        with open(pem_path, "rb") as f:
+            der = x509.load_pem_x509_certificate(f.read()).public_bytes(serialization.Encoding.DER)
+        return b64u(hashlib.sha256(der).digest())
+
+    def second_client_cert(self):
+        """Another client certificate from the same test CA (a different thumbprint)."""
+        import datetime
+        import os
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        from tollgate_fixture import cert
+        with open(cert("ca.key"), "rb") as f:
+            ca_key = serialization.load_pem_private_key(f.read(), None)
+        with open(cert("ca.crt"), "rb") as f:
+            ca = x509.load_pem_x509_certificate(f.read())
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        crt = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "twin")]))
+               .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=2))
+               .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+               .sign(ca_key, hashes.SHA256()))
+        crt_path, key_path = os.path.join(self.keydir, "twin.crt"), os.path.join(self.keydir, "twin.key")
+        with open(crt_path, "wb") as f:
+            f.write(crt.public_bytes(serialization.Encoding.PEM))
+        with open(key_path, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        return crt_path, key_path
+
+    def code(self, c, token, client_id):
+        c.send(w.connect(client_id, version=5, username="oauth2", password=token.encode()))
+        p = c.read_packet()
+        self.assertIsNotNone(p, "closed without CONNACK")
+        return w.connack_reason(p)
+
+    def test_certificate_bound_token_needs_that_certificate_RFC8705_3(self):
+        from tollgate_fixture import cert
+        bound = self.signed_by_test_issuer(self.make_claims(cnf={"x5t#S256": self.thumbprint(cert("client.crt"))}))
+        self.assertEqual(self.code(self.tls_client(cert("client.crt"), cert("client.key")), bound, "cb-ok"), 0)
+        twin_crt, twin_key = self.second_client_cert()
+        self.assertEqual(self.code(self.tls_client(twin_crt, twin_key), bound, "cb-twin"), NOT_AUTHORIZED)
+        self.assertEqual(self.code(self.tls_client(), bound, "cb-nocert"), NOT_AUTHORIZED)
+        plain = w.RawClient(self.broker.port())
+        self.on_teardown(plain.close)
+        self.assertEqual(self.code(plain, bound, "cb-plain"), NOT_AUTHORIZED)
+        self.assert_still_serving()
+
+
 class ColdTokenFlood(HostileTokenBase):
     def test_connect_flood_with_distinct_cold_tokens_keeps_others_served_HI_23(self):
         # 400 CONNECTs, each with a token the cache has never seen (one signature check each),
