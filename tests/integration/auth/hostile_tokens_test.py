@@ -93,6 +93,8 @@ class TokenPlacement(HostileTokenBase):
         for name, tok in cases.items():
             self.assert_refused(name, tok)
         self.assert_still_serving()
+        # HI #101: neither the refused spellings nor the genuine token reach the (debug) log.
+        self.assert_no_secret_in_log(self.real, *cases.values())
 
 
 class NumericDatesAndNames(HostileTokenBase):
