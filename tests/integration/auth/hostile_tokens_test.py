@@ -732,6 +732,32 @@ class ColdTokenFlood(HostileTokenBase):
         self.assertLess(worst[0], 10.0)
         self.assert_still_serving()
 
+    def test_garbage_token_flood_leaves_no_growth_HI_89(self):
+        # 2,000 distinct forged tokens (well-formed, the kid of the built-in key, a wrong signature):
+        # each costs one failed verification and is refused; nothing is cached or kept for them, so
+        # the broker's RSS stays within 16 MiB of what it was after a warm-up of 200.
+        def flood(n, tag):
+            for start in range(0, n, 50):
+                socks = []
+                try:
+                    for i in range(start, min(n, start + 50)):
+                        s = w.RawClient(self.broker.port())
+                        socks.append(s)
+                        forged = self.signed_by_attacker({}, claims=dict(self.widened_claims(),
+                                                                         jti="%s-%d" % (tag, i)))
+                        s.send(w.connect("g-%s-%d" % (tag, i), version=5, username="oauth2", password=forged.encode()))
+                    for s in socks:
+                        self.assertEqual(w.connack_reason(s.expect(w.CONNACK, timeout=30)), BAD_CREDENTIALS)
+                        s.expect_closed()
+                finally:
+                    for s in socks:
+                        s.close()
+
+        flood(200, "warm")
+        before = self.broker.rss_kib()
+        flood(2000, "flood")
+        self.assertLess(self.broker.rss_kib() - before, 16 * 1024)
+        self.assert_still_serving()
 
 if __name__ == "__main__":
     main()
