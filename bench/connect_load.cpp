@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <stdexcept>
@@ -24,6 +23,7 @@
 
 #include <tollgate/mqtt/codec.hpp>
 
+#include "bench_support.hpp"
 #include "mqtt_connection.hpp"
 
 namespace asio = boost::asio;
@@ -44,7 +44,7 @@ struct options {
 
 struct results {
     long accepted = 0;
-    std::map<int, long> refused;  // CONNACK reason code -> count
+    std::map<int, std::int64_t> refused;  // CONNACK reason code -> count
     long transport_errors = 0;
     std::string first_error;
     std::vector<std::int64_t> latencies_us;
@@ -59,9 +59,8 @@ mqtt::connect connect_packet(const options& o, long index) {
     if (!o.username.empty()) {
         c.username = o.username;
     }
-    const std::string& token = o.tokens[o.reuse ? 0 : static_cast<std::size_t>(index)];
-    c.password = tollgate::common::shared_bytes::copy_of(
-        std::span(reinterpret_cast<const std::uint8_t*>(token.data()), token.size()));
+    c.password =
+        tollgate::common::shared_bytes::copy_of(o.tokens[o.reuse ? 0 : static_cast<std::size_t>(index)]);
     return c;
 }
 
@@ -88,25 +87,10 @@ asio::awaitable<void> run_client(asio::io_context& io, const options& o, long& n
             ++r.transport_errors;
             if (r.first_error.empty()) {
                 r.first_error = e.what();
-                std::replace(r.first_error.begin(), r.first_error.end(), '"', '\'');
             }
         }
         c.close();
     }
-}
-
-std::vector<std::string> read_tokens(const std::string& path) {
-    std::vector<std::string> tokens;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) {
-        if (!line.empty()) {
-            tokens.push_back(line);
-        }
-    }
-    if (tokens.empty()) {
-        throw std::runtime_error("no tokens in " + path);
-    }
-    return tokens;
 }
 
 int usage() {
@@ -147,7 +131,7 @@ int parse(int argc, char** argv, options& o) {
     if (o.tokens_file.empty() || o.connections < 1 || o.count < 0) {
         return usage();
     }
-    o.tokens = read_tokens(o.tokens_file);
+    o.tokens = tollgate::bench::read_lines(o.tokens_file, "tokens");
     const long available = static_cast<long>(o.tokens.size());
     if (o.count == 0) {
         o.count = available;
@@ -161,39 +145,25 @@ int parse(int argc, char** argv, options& o) {
 }
 
 void print(const options& o, results& r, double seconds) {
-    auto& lat = r.latencies_us;
-    std::sort(lat.begin(), lat.end());
-    auto pct = [&](double p) -> std::int64_t {
-        return lat.empty() ? 0
-                           : lat[std::min(lat.size() - 1,
-                                          static_cast<std::size_t>(p * static_cast<double>(lat.size())))];
-    };
-    long refused = 0;
-    std::string reasons;
-    for (const auto& [code, n] : r.refused) {
-        refused += n;
-        reasons += (reasons.empty() ? "\"" : ",\"") + std::to_string(code) + "\":" + std::to_string(n);
-    }
+    const auto lat = tollgate::bench::summarize(r.latencies_us);
+    std::int64_t refused = 0;
+    const std::string reasons = tollgate::bench::counts_json(r.refused, refused);
     std::cout << "{\"mode\":\"" << (o.reuse ? "cached" : "cold") << "\",\"connections\":" << o.connections
               << ",\"attempted\":" << o.count << ",\"accepted\":" << r.accepted << ",\"refused\":" << refused
-              << ",\"refused_reasons\":{" << reasons << "},\"transport_errors\":" << r.transport_errors
+              << ",\"refused_reasons\":" << reasons << ",\"transport_errors\":" << r.transport_errors
               << ",\"seconds\":" << seconds
               << ",\"accepted_per_s\":" << static_cast<double>(r.accepted) / seconds
-              << ",\"p50_us\":" << pct(0.50) << ",\"p90_us\":" << pct(0.90) << ",\"p99_us\":" << pct(0.99)
-              << ",\"first_error\":\"" << r.first_error << "\"}" << std::endl;
+              << ",\"p50_us\":" << lat.p50 << ",\"p90_us\":" << lat.p90 << ",\"p99_us\":" << lat.p99
+              << ",\"first_error\":\"" << tollgate::bench::json_escape(r.first_error) << "\"}" << std::endl;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     options o;
-    try {
-        if (int rc = parse(argc, argv, o); rc != 0) {
-            return rc;
-        }
-    } catch (const std::exception& e) {
-        std::cerr << "connect_load: " << e.what() << "\n";
-        return 2;
+    if (int rc = tollgate::bench::guarded_parse("connect_load", [&] { return parse(argc, argv, o); });
+        rc != 0) {
+        return rc;
     }
     asio::io_context io(1);
     results r;

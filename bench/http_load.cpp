@@ -26,6 +26,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "bench_support.hpp"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -51,7 +53,7 @@ struct results {
     std::int64_t ok = 0;
     std::int64_t transport_errors = 0;
     std::int64_t reconnects = 0;
-    std::map<unsigned, std::int64_t> other_status;  // status -> count (everything but an ok 200)
+    std::map<int, std::int64_t> other_status;  // status -> count (everything but an ok 200)
     std::vector<std::int64_t> latencies_us;
     std::string first_error;
     std::string first_bad_body;
@@ -84,7 +86,7 @@ void count(const options& o, const http::response<http::string_body>& res, std::
         r.latencies_us.push_back(micros);
         return;
     }
-    ++r.other_status[res.result_int()];
+    ++r.other_status[static_cast<int>(res.result_int())];
     if (r.first_bad_body.empty()) {
         r.first_bad_body = std::to_string(res.result_int()) + " " + res.body().substr(0, 200);
     }
@@ -211,41 +213,16 @@ int parse(int argc, char** argv, options& o) {
     return 0;
 }
 
-std::string json_escape(const std::string& s) {
-    std::string out;
-    for (const char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            out += ' ';
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 void print(const options& o, results& r) {
-    auto& lat = r.latencies_us;
-    std::sort(lat.begin(), lat.end());
-    auto pct = [&](double p) -> std::int64_t {
-        return lat.empty() ? 0
-                           : lat[std::min(lat.size() - 1,
-                                          static_cast<std::size_t>(p * static_cast<double>(lat.size())))];
-    };
+    using tollgate::bench::json_escape;
+    const auto lat = tollgate::bench::summarize(r.latencies_us);
     std::int64_t other = 0;
-    std::string statuses;
-    for (const auto& [status, n] : r.other_status) {
-        other += n;
-        statuses += (statuses.empty() ? "\"" : ",\"") + std::to_string(status) + "\":" + std::to_string(n);
-    }
+    const std::string statuses = tollgate::bench::counts_json(r.other_status, other);
     std::cout << "{\"connections\":" << o.connections << ",\"seconds\":" << o.duration << ",\"ok\":" << r.ok
               << ",\"ok_per_s\":" << static_cast<double>(r.ok) / o.duration << ",\"other_status\":" << other
-              << ",\"statuses\":{" << statuses << "},\"transport_errors\":" << r.transport_errors
-              << ",\"reconnects\":" << r.reconnects << ",\"p50_us\":" << pct(0.50)
-              << ",\"p90_us\":" << pct(0.90) << ",\"p99_us\":" << pct(0.99)
-              << ",\"max_us\":" << (lat.empty() ? 0 : lat.back()) << ",\"first_error\":\""
+              << ",\"statuses\":" << statuses << ",\"transport_errors\":" << r.transport_errors
+              << ",\"reconnects\":" << r.reconnects << ",\"p50_us\":" << lat.p50 << ",\"p90_us\":" << lat.p90
+              << ",\"p99_us\":" << lat.p99 << ",\"max_us\":" << lat.max << ",\"first_error\":\""
               << json_escape(r.first_error) << "\",\"first_bad_response\":\"" << json_escape(r.first_bad_body)
               << "\"}" << std::endl;
 }
@@ -254,13 +231,8 @@ void print(const options& o, results& r) {
 
 int main(int argc, char** argv) {
     options o;
-    try {
-        if (int rc = parse(argc, argv, o); rc != 0) {
-            return rc;
-        }
-    } catch (const std::exception& e) {
-        std::cerr << "http_load: " << e.what() << "\n";
-        return 2;
+    if (int rc = tollgate::bench::guarded_parse("http_load", [&] { return parse(argc, argv, o); }); rc != 0) {
+        return rc;
     }
     asio::io_context io(1);
     results r;

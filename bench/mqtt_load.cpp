@@ -19,7 +19,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -29,6 +28,7 @@
 
 #include <tollgate/mqtt/codec.hpp>
 
+#include "bench_support.hpp"
 #include "mqtt_connection.hpp"
 
 namespace asio = boost::asio;
@@ -79,21 +79,6 @@ std::int64_t now_ns() {
         .count();
 }
 
-// Loads the tokens of --password-file (one per line); connection i uses line i modulo their count.
-std::vector<std::string> read_lines(const std::string& path) {
-    std::vector<std::string> lines;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) {
-        if (!line.empty()) {
-            lines.push_back(line);
-        }
-    }
-    if (lines.empty()) {
-        throw std::runtime_error("no passwords in " + path);
-    }
-    return lines;
-}
-
 // CONNECT as client_id with the credentials of connection `index`; throws unless accepted.
 asio::awaitable<void> open(tollgate::bench::mqtt_connection& c, const options& o,
                            const std::string& client_id, int index) {
@@ -106,9 +91,8 @@ asio::awaitable<void> open(tollgate::bench::mqtt_connection& c, const options& o
         p.username = o.username;
     }
     if (!o.passwords.empty()) {
-        const auto& pw = o.passwords[static_cast<std::size_t>(index) % o.passwords.size()];
         p.password = tollgate::common::shared_bytes::copy_of(
-            std::span(reinterpret_cast<const std::uint8_t*>(pw.data()), pw.size()));
+            o.passwords[static_cast<std::size_t>(index) % o.passwords.size()]);
     }
     auto ack = co_await c.connect(p);
     if (ack.reason_code != mqtt::reason_code::success) {
@@ -265,13 +249,8 @@ asio::awaitable<void> run_publisher(asio::io_context& io, const options& o, int 
 
 int parse(int argc, char** argv, options& o) {
     for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto val = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                throw std::invalid_argument(a + " needs a value");
-            }
-            return argv[++i];
-        };
+        const std::string a = argv[i];
+        auto val = [&] { return tollgate::bench::option_value(argc, argv, i); };
         if (a == "--host") {
             o.conn.host = val();
         } else if (a == "--port") {
@@ -279,7 +258,7 @@ int parse(int argc, char** argv, options& o) {
         } else if (a == "--username") {
             o.username = val();
         } else if (a == "--password-file") {
-            o.passwords = read_lines(val());
+            o.passwords = tollgate::bench::read_lines(val(), "passwords");
         } else if (a == "--publishers") {
             o.publishers = std::stoi(val());
         } else if (a == "--subscribers") {
@@ -322,13 +301,8 @@ int parse(int argc, char** argv, options& o) {
 
 int main(int argc, char** argv) {
     options o;
-    try {
-        if (int rc = parse(argc, argv, o); rc != 0) {
-            return rc;
-        }
-    } catch (const std::exception& e) {
-        std::cerr << "mqtt_load: " << e.what() << "\n";
-        return 2;
+    if (int rc = tollgate::bench::guarded_parse("mqtt_load", [&] { return parse(argc, argv, o); }); rc != 0) {
+        return rc;
     }
     asio::io_context io;
     stats st;
@@ -382,13 +356,7 @@ int main(int argc, char** argv) {
     // nor through the idle timeout of a run that stalled).
     const auto end = st.last_progress;
     const double seconds = std::max(1e-9, std::chrono::duration<double>(end - start).count());
-    auto& lat = st.latencies_us;
-    std::sort(lat.begin(), lat.end());
-    auto pct = [&](double p) -> std::int64_t {
-        return lat.empty() ? 0
-                           : lat[std::min(lat.size() - 1,
-                                          static_cast<std::size_t>(p * static_cast<double>(lat.size())))];
-    };
+    const auto lat = tollgate::bench::summarize(st.latencies_us);
     const std::int64_t expected = expected_for(o) * o.subscribers;
     std::cout << "{\"topology\":\"" << o.topology << "\",\"publishers\":" << o.publishers
               << ",\"subscribers\":" << o.subscribers << ",\"qos\":" << o.qos << ",\"payload\":" << o.payload
@@ -396,8 +364,8 @@ int main(int argc, char** argv) {
               << ",\"expected\":" << expected << ",\"received\":" << st.received
               << ",\"lost\":" << (expected - st.received) << ",\"duplicates\":" << st.duplicates
               << ",\"seconds\":" << seconds
-              << ",\"msgs_per_s\":" << static_cast<double>(st.received) / seconds
-              << ",\"p50_us\":" << pct(0.50) << ",\"p99_us\":" << pct(0.99) << ",\"error\":\"" << failure
+              << ",\"msgs_per_s\":" << static_cast<double>(st.received) / seconds << ",\"p50_us\":" << lat.p50
+              << ",\"p99_us\":" << lat.p99 << ",\"error\":\"" << tollgate::bench::json_escape(failure)
               << "\"}" << std::endl;
     return failure.empty() && st.received == expected ? 0 : 1;
 }

@@ -22,6 +22,8 @@
 #include <tollgate/jose/jws.hpp>
 #include <tollgate/jose/key.hpp>
 
+#include "bench_support.hpp"
+
 namespace jose = tollgate::jose;
 
 namespace {
@@ -87,13 +89,9 @@ int parse(int argc, char** argv, options& o) {
 
 int main(int argc, char** argv) {
     options o;
-    try {
-        if (int rc = parse(argc, argv, o); rc != 0) {
-            return rc;
-        }
-    } catch (const std::exception& e) {
-        std::cerr << "token_mint: " << e.what() << "\n";
-        return 2;
+    if (int rc = tollgate::bench::guarded_parse("token_mint", [&] { return parse(argc, argv, o); });
+        rc != 0) {
+        return rc;
     }
     const std::string kid = "bench-" + tollgate::common::to_hex(tollgate::common::random_bytes(6));
     const jose::key k = jose::key::generate(o.alg, kid);
