@@ -347,6 +347,59 @@ class RealClients(AuthzAttackBase):
         self.assert_still_serving()
 
 
+class ReauthDuringPolicyLoad(AuthzAttackBase):
+    """A static rule file as policy source makes the first check of each principal asynchronous
+    (docs/auth.md "Caching and asynchrony": later packets wait, in order). A re-authentication sent
+    right behind a PUBLISH or SUBSCRIBE that waits for the load must not let the old token's
+    rights leak past it ([MQTT-4.12.1]: the new token applies from the next packet on)."""
+
+    def broker_options(self):
+        import json
+        import os
+        options = super().broker_options()
+        path = os.path.join(self.keydir, "acl.toml")
+        with open(path, "w") as f:
+            f.write('[[rule]]\neffect = "allow"\naction = "pub"\nfilter = "extra/{client_id}"\n')
+        options["config_text"] += ('\n[auth.policy]\ncache_ttl = "60s"\n\n[[auth.policy.sources]]\ntype = "file"\n'
+                                   'path = %s\n' % json.dumps(path))
+        return options
+
+    def reauth(self, token):
+        return w.packet(0xF0, bytes([0x19]) + w.properties(self.auth_props(token)))
+
+    def test_publish_behind_a_pending_load_then_narrowing_MQTT_4_12_1(self):
+        c = w.RawClient(self.broker.port())
+        self.on_teardown(c.close)
+        c.send(w.connect("race-pub", version=5, props=self.auth_props(self.token_for("mqtt:all:a/# mqtt:pub:c/#"))))
+        self.assertEqual(w.connack_reason(c.expect(w.CONNACK)), 0)
+        c.send(w.publish("a/x", b"1", qos=1, packet_id=1, version=5) + self.reauth(self.token_for("mqtt:pub:c/#")) +
+               w.publish("a/y", b"2", qos=1, packet_id=2, version=5) +
+               w.publish("c/z", b"3", qos=1, packet_id=3, version=5))
+        first = c.expect(w.PUBACK)
+        self.assertIn(first.body[2:3] or b"\0", (b"\0", b"\x10"))
+        self.assertEqual(c.expect(w.AUTH).body[0], 0)
+        self.assertEqual(c.expect(w.PUBACK).body[2], NOT_AUTHORIZED)
+        self.assertIn(c.expect(w.PUBACK).body[2:3] or b"\0", (b"\0", b"\x10"))
+        self.assert_still_serving()
+
+    def test_subscription_behind_a_pending_load_then_narrowing_MQTT_4_12_1(self):
+        pub = self.connect_scoped("mqtt:pub:#", "race-pubber")
+        c = w.RawClient(self.broker.port())
+        self.on_teardown(c.close)
+        c.send(w.connect("race-sub", version=5, props=self.auth_props(self.token_for("mqtt:all:a/# mqtt:sub:c/#"))))
+        self.assertEqual(w.connack_reason(c.expect(w.CONNACK)), 0)
+        c.send(w.subscribe(1, [("a/#", 1)], version=5) + self.reauth(self.token_for("mqtt:sub:c/#")) +
+               w.subscribe(2, [("c/#", 1)], version=5))
+        self.assertEqual(suback_codes(c.expect(w.SUBACK), 5), [1])  # granted to the old token
+        self.assertEqual(c.expect(w.AUTH).body[0], 0)
+        self.assertEqual(suback_codes(c.expect(w.SUBACK), 5), [1])
+        # The a/# subscription was removed by the re-authentication: a/secret never arrives.
+        self.assertIn(self.pub_code(pub, "a/secret", 1), (0x00, 0x10))
+        self.assertIn(self.pub_code(pub, "c/ctl", 2), (0x00, 0x10))
+        self.assertEqual(w.parse_publish(c.expect(w.PUBLISH), 5)[0], "c/ctl")
+        self.assert_still_serving()
+
+
 class LongTopics(AuthzAttackBase):
     def test_very_long_topic_judged_whole_HI_36(self):
         # A 60,000-byte topic under a/ is within mqtt:pub:a/#, one under b/ is not; a grant for a
