@@ -91,6 +91,22 @@ class PlaceholderInjection(AuthzAttackBase):
                 self.assertEqual(self.suback(c, [wildcard] + ([literal] if literal else [])), want)
         self.assert_still_serving()
 
+    def test_assigned_client_identifier_fills_the_placeholder_MQTT_3_2_2_3_7(self):
+        # An empty client id gets an Assigned Client Identifier (CONNACK property 0x12); {client_id}
+        # is that identifier, never empty and never widened to dev/#.
+        c = w.RawClient(self.broker.port())
+        self.on_teardown(c.close)
+        tok = self.token_for("mqtt:sub:dev/{client_id}/#")
+        c.send(w.connect("", version=5, username="oauth2", password=tok.encode()))
+        ack = c.expect(w.CONNACK)
+        self.assertEqual(w.connack_reason(ack), 0)
+        props, _ = w.parse_properties(ack.body, 2)
+        assigned = props[0x12][0].decode()
+        self.assertTrue(assigned)
+        self.assertEqual(self.suback(c, ["dev/%s/#" % assigned, "dev/#", "dev//#"]),
+                         [1, NOT_AUTHORIZED, NOT_AUTHORIZED])
+        self.assert_still_serving()
+
     def test_v311_client_id_hash_cannot_widen_MQTT_3_9_3_CVE_2017_7650(self):
         c = self.connect_scoped("mqtt:sub:dev/{client_id}/#", "#", version=4)
         self.assertEqual(self.suback(c, ["dev/#", "#"], version=4), [V311_SUBACK_FAILURE, V311_SUBACK_FAILURE])

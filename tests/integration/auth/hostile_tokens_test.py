@@ -344,6 +344,8 @@ class BindingAndMarker(HostileTokenBase):
         self.assertEqual(self.code(nfc, "oauth2", tok), 0)
         for cid in ["CAF\u00c9", "cafe\u0301", nfc + " ", " " + nfc, nfc + "/", ""]:
             self.assertEqual(self.code(cid, "oauth2", tok), NOT_AUTHORIZED, repr(cid))
+        # An empty client id (the server would assign one) cannot satisfy the binding.
+        self.assertEqual(self.code("", "oauth2", tok), NOT_AUTHORIZED)
         # A claim that is not a string never matches (not even its JSON text).
         tok = self.signed_by_test_issuer(self.make_claims(client_id=["x"]))
         self.assertIn(self.code('["x"]', "oauth2", tok), (NOT_AUTHORIZED, BAD_CREDENTIALS))
