@@ -53,7 +53,15 @@ class registered_connection {
 /// What a listener shares with its connections. Holds no I/O object.
 struct listener_shared {
     listener_config config;
-    std::shared_ptr<asio::ssl::context> tls;  ///< for tls and wss
+    /// The TLS context new connections use (tls and wss). Replaced by server::reload_tls() while
+    /// connections are accepted: read it through tls_context(). A connection's SSL object holds its
+    /// own reference to the SSL_CTX it was made from, so replacing it never affects open connections.
+    std::shared_ptr<asio::ssl::context> tls;
+    std::mutex tls_mutex;  ///< guards tls
+    std::shared_ptr<asio::ssl::context> tls_context() {
+        std::lock_guard lock(tls_mutex);
+        return tls;
+    }
     handler_factory factory;
     std::shared_ptr<connection_slots> slots;
     std::mutex registry_mutex;  ///< guards registry

@@ -33,7 +33,7 @@ connection<Stream>::connection(std::shared_ptr<listener_shared> listener, tcp::s
                                slot_guard slot)
     : stream_([&]() -> Stream {
         if constexpr (is_tls) {
-            return Stream(std::move(socket), *listener->tls);
+            return Stream(std::move(socket), *listener->tls_context());
         } else {
             return Stream(std::move(socket));
         }

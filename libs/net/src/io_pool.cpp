@@ -67,6 +67,16 @@ void arm_signals(asio::signal_set& signals, std::shared_ptr<std::function<void(i
     });
 }
 
+void arm_hangups(asio::signal_set& signals, std::shared_ptr<std::function<void()>> fn) {
+    signals.async_wait([&signals, fn](boost::system::error_code ec, int) {
+        if (ec) {
+            return;
+        }
+        (*fn)();
+        arm_hangups(signals, fn);
+    });
+}
+
 }  // namespace
 
 io_pool::io_pool(unsigned threads) : impl_(std::make_unique<impl>()) {
@@ -86,6 +96,7 @@ io_pool::~io_pool() {
     // Destroy the signal set before the contexts, then each context, last worker first, so worker 0
     // (accept loops, signals) goes last; pending handlers and the objects they own go with them.
     impl_->signals.reset();
+    impl_->hangups.reset();
     while (!impl_->workers.empty()) {
         impl_->workers.pop_back();
     }
@@ -151,6 +162,12 @@ void io_pool::on_signal(std::function<void(int)> fn) {
     auto& context = impl_->workers[0]->context;
     impl_->signals = std::make_unique<asio::signal_set>(context, SIGINT, SIGTERM);
     arm_signals(*impl_->signals, std::make_shared<std::function<void(int)>>(std::move(fn)));
+}
+
+void io_pool::on_hangup(std::function<void()> fn) {
+    auto& context = impl_->workers[0]->context;
+    impl_->hangups = std::make_unique<asio::signal_set>(context, SIGHUP);
+    arm_hangups(*impl_->hangups, std::make_shared<std::function<void()>>(std::move(fn)));
 }
 
 std::optional<unsigned> io_pool::current_worker() noexcept {

@@ -26,6 +26,7 @@ struct io_pool::impl {
     std::atomic<bool> running{false};  ///< run() was called
     std::atomic<bool> active{false};   ///< run() has not returned yet
     std::unique_ptr<boost::asio::signal_set> signals;
+    std::unique_ptr<boost::asio::signal_set> hangups;  ///< SIGHUP (on_hangup)
 };
 
 }  // namespace tollgate::net

@@ -22,6 +22,9 @@ using tcp = asio::ip::tcp;
 /// the file or setting at fault.
 std::shared_ptr<asio::ssl::context> make_server_tls_context(const listener_config& config);
 
+/// The first 16 hex digits of the SHA-256 of the context's certificate (DER), for logs; "none".
+std::string certificate_fingerprint(asio::ssl::context& context);
+
 /// Fills peer.client_certificate_der/subject from a completed handshake, if the peer presented a
 /// certificate that verified.
 void read_peer_certificate(void* native_ssl, peer_info& peer);

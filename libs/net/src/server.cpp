@@ -131,6 +131,34 @@ void server::stop_accepting() {
     }
 }
 
+std::vector<server::tls_reload> server::reload_tls() {
+    std::vector<std::shared_ptr<detail::listener_shared>> listeners;
+    {
+        std::lock_guard lock(state_->mutex);
+        listeners = state_->listeners;
+    }
+    std::vector<tls_reload> out;
+    for (const auto& l : listeners) {
+        if (!l->tls_context()) {
+            continue;
+        }
+        tls_reload r;
+        r.listener = l->config.name;
+        try {
+            auto fresh = detail::make_server_tls_context(l->config);
+            r.certificate = detail::certificate_fingerprint(*fresh);
+            std::lock_guard lock(l->tls_mutex);
+            r.changed = detail::certificate_fingerprint(*l->tls) != r.certificate;
+            l->tls = std::move(fresh);
+            r.ok = true;
+        } catch (const std::exception& e) {
+            r.error = e.what();
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 std::size_t server::connection_count() const {
     std::lock_guard lock(state_->mutex);
     std::size_t total = 0;

@@ -118,6 +118,22 @@ std::shared_ptr<asio::ssl::context> make_server_tls_context(const listener_confi
     return context;
 }
 
+std::string certificate_fingerprint(asio::ssl::context& context) {
+    X509* cert = SSL_CTX_get0_certificate(context.native_handle());
+    unsigned char digest[32];
+    unsigned int length = 0;
+    if (cert == nullptr || X509_digest(cert, EVP_sha256(), digest, &length) != 1) {
+        return "none";
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < length && i < 8; ++i) {
+        out += hex[digest[i] >> 4U];
+        out += hex[digest[i] & 0xFU];
+    }
+    return out;
+}
+
 void read_peer_certificate(void* native_ssl, peer_info& peer) {
     auto* ssl = static_cast<SSL*>(native_ssl);
     X509* cert = SSL_get1_peer_certificate(ssl);

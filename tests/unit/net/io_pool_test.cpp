@@ -100,6 +100,39 @@ TEST(net_io_pool, signal_handler_gets_sigterm) {
     runner.join();
 }
 
+// SIGHUP is a reload request: the handler runs on worker 0 for each one, the pool keeps running,
+// and SIGTERM still goes to the on_signal handler afterwards.
+TEST(net_io_pool, sighup_calls_the_hangup_handler_and_does_not_stop) {
+    io_pool pool(2);
+    std::promise<void> second_hangup;
+    std::promise<int> term;
+    int hangups = 0;
+    std::optional<unsigned> hangup_worker;
+    pool.on_hangup([&] {
+        hangup_worker = io_pool::current_worker();
+        if (++hangups == 1) {
+            pool.post(1, [] { std::raise(SIGHUP); });  // a second one, from another thread
+        } else if (hangups == 2) {
+            second_hangup.set_value();
+        }
+    });
+    pool.on_signal([&](int signal_number) {
+        term.set_value(signal_number);
+        pool.stop();
+    });
+    std::thread runner([&] { pool.run(); });
+    pool.post(0, [] { std::raise(SIGHUP); });
+    ASSERT_EQ(second_hangup.get_future().wait_for(event_timeout), std::future_status::ready);
+    EXPECT_TRUE(pool.running());
+    pool.post(0, [] { std::raise(SIGTERM); });
+    auto future = term.get_future();
+    ASSERT_EQ(future.wait_for(event_timeout), std::future_status::ready);
+    EXPECT_EQ(future.get(), SIGTERM);
+    runner.join();
+    EXPECT_EQ(hangups, 2);
+    EXPECT_EQ(hangup_worker, 0U);
+}
+
 TEST(net_io_pool, io_context_of_gives_the_worker_context) {
     running_pool running(2);
     std::promise<unsigned> fired;

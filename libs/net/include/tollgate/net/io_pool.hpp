@@ -51,6 +51,12 @@ class io_pool {
     /// until stop(). Call once, before run().
     void on_signal(std::function<void(int)> fn);
 
+    /// Calls fn() on worker 0 for every SIGHUP until stop() (the process is not terminated; the
+    /// usual meaning: reload configuration files, reopen log files). Calls never overlap: a SIGHUP
+    /// arriving while fn runs is delivered after it returns. Without this call SIGHUP keeps its
+    /// default action (terminate). Call once, before run().
+    void on_hangup(std::function<void()> fn);
+
     /// The index of the worker running the calling thread, if the caller is a worker of any
     /// io_pool.
     static std::optional<unsigned> current_worker() noexcept;

@@ -10,6 +10,7 @@
 // [MQTT-6.0.0-4]).
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <tollgate/net/io_pool.hpp>
@@ -47,6 +48,20 @@ class server {
 
     /// Connections open now over all listeners, handshakes included. Thread-safe.
     [[nodiscard]] std::size_t connection_count() const;
+
+    /// One listener's outcome of reload_tls().
+    struct tls_reload {
+        std::string listener;
+        bool ok = false;
+        bool changed = false;     ///< ok and the certificate differs from the one in use before
+        std::string certificate;  ///< ok: the new certificate's SHA-256 prefix (public, for logs)
+        std::string error;        ///< !ok: the file or setting at fault; the old context stays
+    };
+    /// Re-reads cert_file, key_file and ca_file of every TLS / WSS listener (SIGHUP). A listener
+    /// whose files load and match gets the new context for connections accepted from now on; open
+    /// connections keep theirs. On any error that listener keeps its old context. Thread-safe
+    /// (blocking file reads: call it off the event loop); valid after start().
+    std::vector<tls_reload> reload_tls();
 
     struct state;
 
