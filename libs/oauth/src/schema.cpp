@@ -2,7 +2,29 @@
 // so one text serves SQLite and PostgreSQL (v3 alone has a PostgreSQL text, for its identity key).
 #include "schema.hpp"
 
+#include <string>
+#include <string_view>
+
 namespace tollgate::oauth::detail {
+namespace {
+
+/// Step 3's text with `key` as the type of its seq column (the one part that differs by dialect).
+std::string revocation_journal_sql(std::string_view key) {
+    return std::string("\nCREATE TABLE oauth_revocation_journal (\n  seq ") + std::string(key) + R"sql(,
+  kind TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  family_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  origin TEXT NOT NULL
+);
+CREATE INDEX oauth_revocation_journal_time ON oauth_revocation_journal (time)
+)sql";
+}
+
+}  // namespace
 
 const std::vector<store::migration>& schema_steps() {
     static const std::vector<store::migration> steps{
@@ -130,35 +152,8 @@ CREATE INDEX oauth_access_tokens_subject ON oauth_access_tokens (subject)
 )sql",
          ""},
         // The only step with a dialect: the auto-increment key. The other columns are portable.
-        {3, "revocation journal",
-         R"sql(
-CREATE TABLE oauth_revocation_journal (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  kind TEXT NOT NULL,
-  jti TEXT NOT NULL,
-  family_id TEXT NOT NULL,
-  client_id TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  time BIGINT NOT NULL,
-  expires_at BIGINT NOT NULL,
-  origin TEXT NOT NULL
-);
-CREATE INDEX oauth_revocation_journal_time ON oauth_revocation_journal (time)
-)sql",
-         R"sql(
-CREATE TABLE oauth_revocation_journal (
-  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  kind TEXT NOT NULL,
-  jti TEXT NOT NULL,
-  family_id TEXT NOT NULL,
-  client_id TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  time BIGINT NOT NULL,
-  expires_at BIGINT NOT NULL,
-  origin TEXT NOT NULL
-);
-CREATE INDEX oauth_revocation_journal_time ON oauth_revocation_journal (time)
-)sql"},
+        {3, "revocation journal", revocation_journal_sql("INTEGER PRIMARY KEY AUTOINCREMENT"),
+         revocation_journal_sql("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")},
     };
     return steps;
 }

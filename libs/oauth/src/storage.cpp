@@ -322,33 +322,24 @@ std::int64_t storage::append_revocation(const revocation_event& e, const std::st
         // order; the lock makes appends (rare) one at a time, so visibility follows seq.
         db->execute("LOCK TABLE oauth_revocation_journal IN EXCLUSIVE MODE");
     }
-    const auto rows = db->query(
-        "INSERT INTO oauth_revocation_journal (kind, jti, family_id, client_id, subject, time, expires_at, "
-        "origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-        {v(detail::name_of(detail::revocation_kind_names, e.kind)), v(e.jti), v(e.family_id), v(e.client_id),
-         v(e.subject), v(e.time), v(e.expires_at), v(origin)});
+    const auto rows = db->query(detail::insert_sql<journal_entry>() + " RETURNING seq",
+                                detail::values_of(journal_entry{0, e, origin}));
     tx.commit();
     return rows.at(0).integer(0);
 }
 
 std::vector<journal_entry> storage::revocations_after(std::int64_t after, std::size_t limit) {
+    static const std::string sql = "SELECT seq, " + detail::columns<journal_entry>() + " FROM " +
+                                   std::string(detail::codec<journal_entry>::table) +
+                                   " WHERE seq > ? ORDER BY seq LIMIT ?";
     std::vector<journal_entry> out;
-    for (const auto& r : pool_.acquire()->query(
-             "SELECT seq, kind, jti, family_id, client_id, subject, time, expires_at, origin "
-             "FROM oauth_revocation_journal WHERE seq > ? ORDER BY seq LIMIT ?",
-             {v(after), v(static_cast<std::int64_t>(limit))})) {
-        const auto kind = r.text(1);
-        const auto& names = detail::revocation_kind_names;
-        const auto known =
-            std::find_if(names.begin(), names.end(), [&](const auto& n) { return n.second == kind; });
-        if (known == names.end()) {
-            continue;
+    for (const auto& r : pool_.acquire()->query(sql, {v(after), v(static_cast<std::int64_t>(limit))})) {
+        detail::cursor c(r, 1);
+        auto j = detail::read_record<journal_entry>(c);
+        if (!c.complete()) {
+            continue;  // a kind this build does not know (a newer instance wrote it): skipped, never guessed
         }
-        journal_entry j;
         j.seq = r.integer(0);
-        j.event = revocation_event{known->first, r.text(2),    r.text(3),   r.text(4),
-                                   r.text(5),    r.integer(6), r.integer(7)};
-        j.origin = r.text(8);
         out.push_back(std::move(j));
     }
     return out;

@@ -83,15 +83,21 @@ constexpr std::string_view name_of(const enum_names<Enum, N>& names, Enum e) {
     return names.back().second;
 }
 
-/// The enum stored as name; an unknown name reads as the last entry (the most restrictive state).
+/// The enum stored as name, or nullopt if name is not listed.
 template <class Enum, std::size_t N>
-Enum enum_of(const enum_names<Enum, N>& names, std::string_view name) {
+std::optional<Enum> find_enum(const enum_names<Enum, N>& names, std::string_view name) {
     for (const auto& [item, text] : names) {
         if (text == name) {
             return item;
         }
     }
-    return names.back().first;
+    return std::nullopt;
+}
+
+/// The enum stored as name; an unknown name reads as the last entry (the most restrictive state).
+template <class Enum, std::size_t N>
+Enum enum_of(const enum_names<Enum, N>& names, std::string_view name) {
+    return find_enum(names, name).value_or(names.back().first);
 }
 
 inline value v(refresh_state s) {
@@ -100,21 +106,34 @@ inline value v(refresh_state s) {
 inline value v(device_status s) {
     return v(to_string(s));
 }
+inline value v(revocation_kind k) {
+    return v(name_of(revocation_kind_names, k));
+}
 
-/// Reads the columns of a row in order, one per field.
+/// Reads the columns of a row in order, one per field, from column `first` on.
 class cursor {
   public:
-    explicit cursor(const store::row& r) : row_(&r) {}
+    explicit cursor(const store::row& r, std::size_t first = 0) : row_(&r), next_(first) {}
     void read(std::string& out) { out = row_->text(next_++); }
     void read(std::int64_t& out) { out = row_->integer(next_++); }
     void read(bool& out) { out = row_->integer(next_++) != 0; }
     void read(std::vector<std::string>& out) { out = split_list(row_->text(next_++)); }
     void read(refresh_state& out) { out = enum_of(refresh_state_names, row_->text(next_++)); }
     void read(device_status& out) { out = enum_of(device_status_names, row_->text(next_++)); }
+    /// A revocation kind is never guessed: an unknown name (written by a newer instance) clears
+    /// complete() and the caller skips the row.
+    void read(revocation_kind& out) {
+        const auto kind = find_enum(revocation_kind_names, row_->text(next_++));
+        complete_ = complete_ && kind.has_value();
+        out = kind.value_or(revocation_kind{});
+    }
+    /// False once a field held a name that must not be guessed (see read(revocation_kind&)).
+    [[nodiscard]] bool complete() const noexcept { return complete_; }
 
   private:
     const store::row* row_;
-    std::size_t next_ = 0;
+    std::size_t next_;
+    bool complete_ = true;
 };
 
 // --- codecs. Each names its table and lists its stored fields once, as f(column, member); the
@@ -232,6 +251,18 @@ struct codec<consent_record> {
     }
 };
 
+// seq is not a field: the database assigns it (INSERT ... RETURNING seq) and SELECTs name it first.
+template <>
+struct codec<journal_entry> {
+    static constexpr std::string_view table = "oauth_revocation_journal";
+    template <class R, class F>
+    static void fields(R& j, F&& f) {
+        f("kind", j.event.kind), f("jti", j.event.jti), f("family_id", j.event.family_id);
+        f("client_id", j.event.client_id), f("subject", j.event.subject), f("time", j.event.time);
+        f("expires_at", j.event.expires_at), f("origin", j.origin);
+    }
+};
+
 /// "a, b, c": the columns of Record's table in codec order (computed once).
 template <class Record>
 const std::string& columns() {
@@ -254,26 +285,40 @@ values values_of(const Record& r) {
     return out;
 }
 
+/// Reads Record's fields from c, in codec order.
 template <class Record>
-Record record_from(const store::row& row) {
+Record read_record(cursor& c) {
     Record r{};
-    cursor c(row);
     codec<Record>::fields(r, [&c](std::string_view, auto& field) { c.read(field); });
     return r;
 }
 
+template <class Record>
+Record record_from(const store::row& row) {
+    cursor c(row);
+    return read_record<Record>(c);
+}
+
 // --- generic statements over a codec. `tail` is fixed SQL from this file (WHERE/ORDER BY),
 // never built from input; values always travel as parameters.
+/// "INSERT INTO table (columns) VALUES (?, ...)" for Record (computed once).
+template <class Record>
+const std::string& insert_sql() {
+    static const std::string sql = [] {
+        const auto count = values_of(Record{}).size();
+        std::string marks = "?";
+        for (std::size_t i = 1; i < count; ++i) {
+            marks += ", ?";
+        }
+        return "INSERT INTO " + std::string(codec<Record>::table) + " (" + columns<Record>() + ") VALUES (" +
+               marks + ")";
+    }();
+    return sql;
+}
+
 template <class Record>
 void insert(store::database& db, const Record& r) {
-    const auto params = values_of(r);
-    std::string marks = "?";
-    for (std::size_t i = 1; i < params.size(); ++i) {
-        marks += ", ?";
-    }
-    db.execute("INSERT INTO " + std::string(codec<Record>::table) + " (" + columns<Record>() + ") VALUES (" +
-                   marks + ")",
-               params);
+    db.execute(insert_sql<Record>(), values_of(r));
 }
 
 template <class Record>
