@@ -56,6 +56,10 @@ constexpr std::pair<std::string_view, auth::ldap_tls> ldap_tls_modes[] = {
     {"starttls", auth::ldap_tls::starttls},
     {"ldaps", auth::ldap_tls::ldaps},
 };
+constexpr std::pair<std::string_view, auth::ldap_bind_method> ldap_bind_methods[] = {
+    {"simple", auth::ldap_bind_method::simple},
+    {"sasl_external", auth::ldap_bind_method::sasl_external},
+};
 
 /// The first line of a password file (a trailing newline is not part of the password).
 std::string read_password_file(const std::string& file, const std::string& where) {
@@ -91,11 +95,15 @@ void parse_ldap(table_reader& r, policy_source_settings& out) {
     r.choice<auth::ldap_identity>("identity", c.identity, ldap_identities);
     r.choice<auth::ldap_tls>("tls", c.tls, ldap_tls_modes);
     r.string("ca_file", c.ca_file);
+    r.string("cert_file", c.cert_file);
+    r.string("key_file", c.key_file);
+    r.choice<auth::ldap_bind_method>("bind_method", c.bind_method, ldap_bind_methods);
     r.duration("connect_timeout", c.connect_timeout, std::chrono::milliseconds{1}, std::chrono::minutes{5});
     r.duration("operation_timeout", c.operation_timeout, std::chrono::milliseconds{1},
                std::chrono::minutes{5});
     r.integer("max_connections", c.max_connections, 1, 256);
     r.integer("max_groups", c.max_groups, 1, 100'000);
+    r.integer("max_group_depth", c.max_group_depth, 1, 64);
     r.integer("max_rules", c.max_rules, 1, 1'000'000);
     if (c.url.empty()) {
         fail(r.path_of("url"), "is required (ldap://host:port or ldaps://host:port)");

@@ -34,7 +34,8 @@
 // bind and each search by operation_timeout.
 //
 // Errors: load() throws std::runtime_error when the directory cannot answer (unreachable, bind
-// refused, TLS failure, timeout, size limit exceeded, ambiguous user); the authorizer then denies.
+// refused, TLS failure, timeout, size limit exceeded, ambiguous user, groups nested too deep); the
+// authorizer then denies.
 // Messages and logs never contain the bind password.
 //
 // Thread-safety: load() may be called from several threads at once (each call uses its own
@@ -85,8 +86,8 @@ struct ldap_config {
     std::string cert_file;          ///< PEM client certificate for TLS (with key_file); empty: none
     std::string key_file;           ///< PEM private key of cert_file (a path; the key is never logged)
     ldap_bind_method bind_method = ldap_bind_method::simple;  ///< sasl_external needs TLS + cert_file
-    std::chrono::milliseconds connect_timeout{5000};
-    std::chrono::milliseconds operation_timeout{5000};  ///< each bind / StartTLS / search
+    std::chrono::milliseconds connect_timeout{5000};          ///< TCP connect + the ldaps:// TLS handshake
+    std::chrono::milliseconds operation_timeout{5000};        ///< each bind / StartTLS / search
     std::size_t max_connections = 4;  ///< concurrent connections (loads beyond wait, bounded)
     std::size_t max_groups = 256;     ///< more groups for one user (all levels): std::runtime_error
     /// Levels of group membership followed: 1 = the user's own groups only, 2 = also the groups
