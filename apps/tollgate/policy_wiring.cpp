@@ -230,8 +230,12 @@ void policy_stack::stop() {
 std::unique_ptr<policy_stack> build_policy(const policy_settings& settings, broker::authorizer& scopes,
                                            const common::clock& clock) {
     std::vector<std::shared_ptr<auth::policy_source>> sources;
+    std::vector<std::shared_ptr<auth::file_source>> files;
     for (std::size_t i = 0; i < settings.sources.size(); ++i) {
         sources.push_back(make_source(settings.sources[i], "auth.policy.sources[" + std::to_string(i) + "]"));
+        if (settings.sources[i].type == policy_source_settings::kind::file) {
+            files.push_back(std::static_pointer_cast<auth::file_source>(sources.back()));
+        }
     }
     auto work = std::make_unique<net::work_pool>(settings.threads);
     auto* pool = work.get();
@@ -244,7 +248,11 @@ std::unique_ptr<policy_stack> build_policy(const policy_settings& settings, brok
         config);
     common::logger("auth")->info("authorization policy: {} source(s), rules cached {} ms",
                                  settings.sources.size(), settings.cache_ttl.count());
-    return std::make_unique<policy_stack>(std::move(authz), std::move(work));
+    auto stack = std::make_unique<policy_stack>(std::move(authz), std::move(work));
+    for (auto& f : files) {
+        stack->add_file_source(std::move(f));
+    }
+    return stack;
 }
 
 }  // namespace tollgate::app

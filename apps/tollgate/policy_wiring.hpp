@@ -34,6 +34,7 @@
 
 #include <toml++/toml.h>
 
+#include <tollgate/auth/file_source.hpp>
 #include <tollgate/auth/policy_authorizer.hpp>
 #include <tollgate/broker/auth.hpp>
 #include <tollgate/common/clock.hpp>
@@ -78,11 +79,19 @@ class policy_stack {
     policy_stack& operator=(const policy_stack&) = delete;
 
     [[nodiscard]] auth::policy_authorizer& authorizer() noexcept { return *authz_; }
+    /// The static rule files (type = "file"), in source order, for SIGHUP reload
+    /// (auth_stack::reload(): reload each, then authorizer().invalidate()).
+    [[nodiscard]] const std::vector<std::shared_ptr<auth::file_source>>& file_sources() const noexcept {
+        return files_;
+    }
+    /// Called by build_policy() for each file source it makes.
+    void add_file_source(std::shared_ptr<auth::file_source> f) { files_.push_back(std::move(f)); }
     /// Idempotent.
     void stop();
 
   private:
     std::unique_ptr<auth::policy_authorizer> authz_;
+    std::vector<std::shared_ptr<auth::file_source>> files_;
     std::unique_ptr<net::work_pool> work_;  // declared last: destroyed (joined) first
 };
 

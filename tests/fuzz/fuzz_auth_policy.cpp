@@ -6,8 +6,9 @@
 //  - filters_overlap is symmetric, and reflexive on valid filters;
 //  - it is sound: when a topic built from one filter (wildcards replaced by a literal level) is
 //    matched by the other, the two overlap; and when one filter covers the other, they overlap;
-//  - a compiled rule is always a valid, non-shared topic filter, and a rule using {client_id} with
-//    an unsafe client id ('+', '#', '/', NUL, empty) is dropped (CVE-2017-7650);
+//  - a compiled rule is always a valid, non-shared topic filter, and an allow rule using {client_id}
+//    with an unsafe client id ('+', '#', '/', NUL, empty) is dropped (CVE-2017-7650; a deny rule
+//    is widened instead);
 //  - a deny rule matching a topic always wins over an allow rule matching it.
 #include <cstddef>
 #include <cstdint>
@@ -80,8 +81,9 @@ void check_rules(std::string_view client_id, std::string_view rule_line, std::st
     }
     if (pattern.find("{client_id}") != std::string::npos && !is_safe_substitution(client_id)) {
         for (const auto& r : compiled.rules()) {
-            if (r.filter != "#") {
-                std::abort();  // an unsafe client id produced a rule
+            // A deny is widened instead of dropped (its placeholder levels become '+'), never an allow.
+            if (r.filter != "#" && r.effect == policy_effect::allow) {
+                std::abort();  // an unsafe client id produced an allow rule
             }
         }
     }

@@ -6,7 +6,9 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include <tollgate/auth/claim_mapping.hpp>
 #include <tollgate/auth/policy_authorizer.hpp>
+#include <tollgate/auth/token_authenticator.hpp>
 #include <tollgate/common/log.hpp>
 
 namespace tollgate::auth {
@@ -63,7 +65,14 @@ substitution_values substitution_values_of(const broker::principal& who) {
     v.client_id = who.client_id;
     v.subject = who.subject;
     v.username = who.username;
-    v.claim = [](std::string_view) { return std::optional<std::string>{}; };
+    const session_context* ctx = context_of(who);
+    std::shared_ptr<const boost::json::object> claims = ctx != nullptr ? ctx->claims : nullptr;
+    v.claim = [claims = std::move(claims)](std::string_view name) -> std::optional<std::string> {
+        if (claims == nullptr) {
+            return std::nullopt;
+        }
+        return claim_string(*claims, name);
+    };
     return v;
 }
 
@@ -174,8 +183,8 @@ result_set policy_authorizer::impl::load_sources(const broker::principal& who) {
         try {
             results[i].rules = policy_rules::compile(sources[i]->load(who), values);
             for (const auto& [rule, why] : results[i].rules.dropped()) {
-                log->warn("policy rule '{}' dropped for client '{}' (sub '{}'): {}", rule, who.client_id,
-                          who.subject, why);
+                log->warn("policy rule '{}' not compiled as written for client '{}' (sub '{}'): {}", rule,
+                          who.client_id, who.subject, why);
             }
         } catch (const std::exception& ex) {
             results[i].failed = true;
@@ -270,16 +279,12 @@ std::optional<broker::verdict> policy_authorizer::check(const broker::principal&
     return std::nullopt;
 }
 
-void policy_authorizer::invalidate_all() {
+void policy_authorizer::invalidate() {
     std::lock_guard lock(impl_->mutex);
-    for (auto it = impl_->entries.begin(); it != impl_->entries.end();) {
-        if (it->second->loading) {
-            ++it;  // its load, already running, answers the queued checks
-        } else {
-            impl_->lru.erase(it->second->lru);
-            it = impl_->entries.erase(it);
-        }
-    }
+    // A loading entry is detached too: the load holds it and answers the checks queued on it, but a
+    // later check finds no entry and loads afresh (the running load may have read the old rules).
+    impl_->entries.clear();
+    impl_->lru.clear();
 }
 
 policy_stats policy_authorizer::stats() const {

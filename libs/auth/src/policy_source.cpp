@@ -79,6 +79,51 @@ bool is_dollar_literal(std::string_view level) noexcept {
     return !level.empty() && level.front() == '$';
 }
 
+/// A deny rule whose placeholder has no safe value for this principal still applies: to every value.
+/// Each level holding a placeholder becomes '+' ("t/{claim:tenant}/admin" -> "t/+/admin"), which
+/// matches whatever a safe value (non-empty, no '/', '+', '#') could have made of that level.
+/// Returns nullopt when the rule does not compile even with safe values (a grammar error: dropped).
+std::optional<std::string> widened_deny(const std::string& token, const scope_limits& limits) {
+    substitution_values probe;
+    probe.client_id = probe.subject = "x";
+    probe.username = "x";
+    probe.claim = [](std::string_view) { return std::optional<std::string>("x"); };
+    if (permission_set::compile({token}, probe, limits).grants().empty()) {
+        return std::nullopt;
+    }
+    const auto parsed = parse_scope(token, limits);
+    if (!parsed.pattern) {
+        return std::nullopt;
+    }
+    std::string out;
+    std::string level;
+    bool placeholder = false;
+    auto flush = [&] {
+        out += placeholder ? std::string("+") : level;
+        level.clear();
+        placeholder = false;
+    };
+    for (const auto& part : parsed.pattern->parts) {
+        if (part.what != pattern_part::kind::literal) {
+            placeholder = true;
+            continue;
+        }
+        for (const char c : part.text) {
+            if (c == '/') {
+                flush();
+                out.push_back('/');
+            } else {
+                level.push_back(c);
+            }
+        }
+    }
+    flush();
+    if (!mqtt::is_valid_topic_filter(out) || mqtt::parse_shared_subscription(out)) {
+        return std::nullopt;
+    }
+    return out;
+}
+
 }  // namespace
 
 policy_source::~policy_source() = default;
@@ -152,7 +197,17 @@ policy_rules policy_rules::compile(const std::vector<policy_rule>& rules, const 
         dropped.clear();
         // The scope grammar's own compile substitutes the placeholders, refuses unsafe values
         // (CVE-2017-7650) and checks the result is a valid, non-shared topic filter.
-        const auto set = permission_set::compile({as_scope_token(r.filter)}, values, limits, &dropped);
+        const std::string token = as_scope_token(r.filter);
+        const auto set = permission_set::compile({token}, values, limits, &dropped);
+        if (set.grants().empty() && r.effect == policy_effect::deny) {
+            // Dropping a deny would widen what the principal may do: widen the deny instead.
+            if (auto wide = widened_deny(token, limits)) {
+                out.dropped_.emplace_back(label, "placeholder value absent or unsafe: the deny applies to " +
+                                                     *wide + " (every value)");
+                out.rules_.push_back(compiled_rule{r.effect, r.action, std::move(*wide), std::move(label)});
+                continue;
+            }
+        }
         if (set.grants().empty()) {
             out.dropped_.emplace_back(
                 std::move(label), dropped.empty() ? std::string("not a valid rule") : dropped.front().second);

@@ -3,7 +3,9 @@
 #include <stdexcept>
 #include <variant>
 
+#include <tollgate/auth/claim_mapping.hpp>
 #include <tollgate/auth/sql_source.hpp>
+#include <tollgate/auth/token_authenticator.hpp>
 #include <tollgate/common/log.hpp>
 #include <tollgate/store/pool.hpp>
 
@@ -53,7 +55,9 @@ std::size_t skip_block_comment(std::string_view q, std::size_t open) {
     return close + 2;
 }
 
-translated_query::param parameter_named(std::string_view name, std::string_view q, std::size_t end) {
+constexpr const char* known_parameters = "$username, $client_id, $sub, $claim:NAME)";
+
+translated_query::param parameter_named(std::string_view name) {
     if (name == "username") {
         return translated_query::param::username;
     }
@@ -63,12 +67,33 @@ translated_query::param parameter_named(std::string_view name, std::string_view 
     if (name == "sub") {
         return translated_query::param::subject;
     }
-    if (name == "claim" && end < q.size() && q[end] == ':') {
-        throw std::invalid_argument(
-            "$claim:NAME is not available to policy sources (use $username, $client_id, $sub)");
-    }
     throw std::invalid_argument("unknown parameter $" + std::string(name) +
-                                " in the query (known: $username, $client_id, $sub)");
+                                " in the query (known: " + known_parameters);
+}
+
+/// The NAME of "$claim:NAME" starting at `from` (just past the ':'): identifier runs joined by single
+/// dots. Returns its end. Throws when there is no NAME or it is too long.
+std::size_t claim_name_end(std::string_view q, std::size_t from) {
+    std::size_t j = from;
+    for (;;) {
+        const std::size_t run = j;
+        while (j < q.size() && is_ident_char(q[j])) {
+            ++j;
+        }
+        if (j == run) {
+            throw std::invalid_argument("$claim: without a claim name in the query (write $claim:NAME)");
+        }
+        if (j + 1 < q.size() && q[j] == '.' && is_ident_char(q[j + 1])) {
+            ++j;  // a nested claim: $claim:org.id
+            continue;
+        }
+        break;
+    }
+    if (j - from > max_sql_claim_name) {
+        throw std::invalid_argument("$claim:NAME longer than " + std::to_string(max_sql_claim_name) +
+                                    " bytes in the query");
+    }
+    return j;
 }
 
 std::string clip(std::string_view s) {
@@ -147,7 +172,7 @@ translated_query translate_query(std::string_view q) {
             const std::string_view name = q.substr(i + 1, j - i - 1);
             if (!name.empty() && std::isdigit(static_cast<unsigned char>(name.front())) != 0) {
                 throw std::invalid_argument("positional parameter $" + std::string(name) +
-                                            " in the query: use $username, $client_id or $sub");
+                                            " in the query: use $username, $client_id, $sub or $claim:NAME");
             }
             if (j < q.size() && q[j] == '$') {  // dollar-quoted string $tag$...$tag$
                 const std::string_view tag = q.substr(i, j - i + 1);
@@ -161,12 +186,20 @@ translated_query translate_query(std::string_view q) {
             if (name.empty()) {
                 throw std::invalid_argument("stray '$' in the query");
             }
-            out.params.push_back(parameter_named(name, q, j));
+            if (name == "claim" && j < q.size() && q[j] == ':') {
+                const std::size_t end = claim_name_end(q, j + 1);
+                out.params.push_back(translated_query::param::claim);
+                out.claims.emplace_back(q.substr(j + 1, end - j - 1));
+                j = end;
+            } else {
+                out.params.push_back(parameter_named(name));
+            }
             out.sql.push_back('?');
             i = j;
             statement = true;
         } else if (c == '?') {
-            throw std::invalid_argument("'?' placeholder in the query: use $username, $client_id or $sub");
+            throw std::invalid_argument(
+                "'?' placeholder in the query: use $username, $client_id, $sub or $claim:NAME");
         } else if (c == ';') {
             ended = true;  // dropped: the statement becomes a subquery
             ++i;
@@ -205,10 +238,17 @@ sql_source::sql_source(sql_source_config config)
 
 sql_source::~sql_source() = default;
 
-std::vector<policy_rule> sql_source::load(const broker::principal& who) {
+namespace {
+
+/// The values of `query`'s parameters for `who`. Throws std::runtime_error for a value holding NUL.
+std::vector<store::value> bind_values(const translated_query& query, const broker::principal& who,
+                                      const std::string& source) {
     std::vector<store::value> params;
-    params.reserve(query_.params.size());
-    for (auto p : query_.params) {
+    params.reserve(query.params.size());
+    const session_context* ctx = context_of(who);
+    const boost::json::object* claims = ctx != nullptr ? ctx->claims.get() : nullptr;
+    std::size_t next_claim = 0;
+    for (auto p : query.params) {
         switch (p) {
             case translated_query::param::username:
                 params.push_back(who.username ? store::value(*who.username) : store::value(std::monostate{}));
@@ -219,8 +259,25 @@ std::vector<policy_rule> sql_source::load(const broker::principal& who) {
             case translated_query::param::subject:
                 params.emplace_back(who.subject);
                 break;
+            case translated_query::param::claim: {
+                const std::string& name = query.claims.at(next_claim++);
+                auto value = claims != nullptr ? claim_string(*claims, name) : std::nullopt;
+                params.push_back(value ? store::value(std::move(*value)) : store::value(std::monostate{}));
+                break;
+            }
+        }
+        if (const auto* text = std::get_if<std::string>(&params.back());
+            text != nullptr && text->find('\0') != std::string::npos) {
+            throw std::runtime_error(source + ": a value bound to the query holds NUL (refused)");
         }
     }
+    return params;
+}
+
+}  // namespace
+
+std::vector<policy_rule> sql_source::load(const broker::principal& who) {
+    const std::vector<store::value> params = bind_values(query_, who, name_);
     std::vector<store::row> rows;
     {
         auto db = pool_->acquire_for(config_.acquire_timeout);

@@ -15,6 +15,8 @@
 #include <tollgate/common/secret.hpp>
 #include <tollgate/store/database.hpp>
 
+#include "token_env.hpp"
+
 namespace tollgate::store::test {
 std::string postgres_base_url();  // tests/unit/store/pg_url.cpp
 }  // namespace tollgate::store::test
@@ -47,6 +49,17 @@ TEST(policy_sql_query, literals_comments_and_identifiers_untouched) {
     EXPECT_NE(t.sql.find("a$b"), std::string::npos);
 }
 
+TEST(policy_sql_query, claim_parameters_are_named_and_bound) {
+    auto t = translate_query(
+        "SELECT effect, action, filter FROM acl WHERE tenant = $claim:tenant AND org = $claim:org.id "
+        "AND u = $username AND x = '$claim:tenant' AND t2 = $claim:tenant_2.");
+    EXPECT_EQ(t.sql,
+              "SELECT effect, action, filter FROM acl WHERE tenant = ? AND org = ? AND u = ? AND x = "
+              "'$claim:tenant' AND t2 = ?.");
+    EXPECT_EQ(t.params, (std::vector{param::claim, param::claim, param::username, param::claim}));
+    EXPECT_EQ(t.claims, (std::vector<std::string>{"tenant", "org.id", "tenant_2"}));
+}
+
 std::string query_error(std::string_view q) {
     try {
         static_cast<void>(translate_query(q));
@@ -58,13 +71,17 @@ std::string query_error(std::string_view q) {
 
 TEST(policy_sql_query, bad_queries_refused) {
     EXPECT_EQ(query_error("SELECT 1 WHERE a = ?"),
-              "'?' placeholder in the query: use $username, $client_id or $sub");
+              "'?' placeholder in the query: use $username, $client_id, $sub or $claim:NAME");
     EXPECT_EQ(query_error("SELECT 1 WHERE a = $1"),
-              "positional parameter $1 in the query: use $username, $client_id or $sub");
+              "positional parameter $1 in the query: use $username, $client_id, $sub or $claim:NAME");
     EXPECT_EQ(query_error("SELECT 1 WHERE a = $user"),
-              "unknown parameter $user in the query (known: $username, $client_id, $sub)");
-    EXPECT_EQ(query_error("SELECT 1 WHERE a = $claim:tenant"),
-              "$claim:NAME is not available to policy sources (use $username, $client_id, $sub)");
+              "unknown parameter $user in the query (known: $username, $client_id, $sub, $claim:NAME)");
+    EXPECT_EQ(query_error("SELECT 1 WHERE a = $claim:"),
+              "$claim: without a claim name in the query (write $claim:NAME)");
+    EXPECT_EQ(query_error("SELECT 1 WHERE a = $claim:'x'"),
+              "$claim: without a claim name in the query (write $claim:NAME)");
+    EXPECT_EQ(query_error("SELECT 1 WHERE a = $claim:" + std::string(300, 'n')),
+              "$claim:NAME longer than 256 bytes in the query");
     EXPECT_EQ(query_error("SELECT 'x"), "unterminated string in the query");
     EXPECT_EQ(query_error("SELECT \"x"), "unterminated quoted identifier in the query");
     EXPECT_EQ(query_error("SELECT 1 /* x"), "unterminated /* comment in the query");
@@ -231,6 +248,72 @@ TEST_P(policy_sql, wrong_columns_or_too_many_rows_fail_closed) {
     EXPECT_EQ(positional.load(who("d", "u")).size(), 2u);  // exactly three columns: by position
     auto missing_table = source("SELECT effect, action, filter FROM nowhere WHERE username = $username");
     EXPECT_THROW(static_cast<void>(missing_table.load(who("d", "u"))), std::runtime_error);
+}
+
+/// Principals made by the real token_authenticator, so that session_context::claims holds the
+/// token's verified claims.
+struct claims_principals {
+    claims_principals() : env(clock) {
+        token_auth_config c;
+        c.issuers.push_back(env.config());
+        c.audience = std::string(audience);
+        authn = std::make_unique<token_authenticator>(std::move(c), clock);
+    }
+    broker::principal with(const boost::json::object& extra) {
+        auto claims = env.claims("mqtt:sub:x");
+        for (const auto& [k, v] : extra) {
+            claims[k] = v;
+        }
+        broker::auth_request req;
+        req.client_id = "dev-1";
+        req.password = bytes_of(env.sign(claims));
+        std::shared_ptr<const broker::principal> who;
+        authn->authenticate(std::move(req), [&who](broker::auth_result r) { who = std::move(r.who); });
+        EXPECT_NE(who, nullptr);
+        return who ? *who : broker::principal{};
+    }
+    common::manual_clock clock;
+    token_env env;
+    std::unique_ptr<token_authenticator> authn;
+};
+
+// $claim:NAME is bound as a parameter (never pasted); a missing or non-string claim binds NULL.
+TEST_P(policy_sql, claim_parameters_bound_missing_binds_null) {
+    db_->execute_script(
+        "CREATE TABLE tenant_acl (tenant TEXT, effect TEXT, action TEXT, filter TEXT);"
+        "INSERT INTO tenant_acl VALUES ('acme', 'allow', 'all', 'tenants/{claim:tenant}/#');"
+        "INSERT INTO tenant_acl VALUES ('globex', 'allow', 'pub', 'tenants/globex/#');"
+        "INSERT INTO tenant_acl VALUES (NULL, 'deny', 'pub', 'untenanted')");
+    claims_principals p;
+    auto s = source("SELECT effect, action, filter FROM tenant_acl WHERE tenant = $claim:tenant");
+    EXPECT_EQ(texts(s.load(p.with({{"tenant", "acme"}}))),
+              (std::vector<std::string>{"allow all tenants/{claim:tenant}/#"}));
+    EXPECT_EQ(texts(s.load(p.with({{"tenant", "globex"}}))),
+              (std::vector<std::string>{"allow pub tenants/globex/#"}));
+    // Injection through a claim value finds nothing; the table is intact.
+    for (const std::string evil : {"x' OR '1'='1", "acme' --", "'; DROP TABLE tenant_acl; --", "?", "$1"}) {
+        EXPECT_TRUE(s.load(p.with({{"tenant", evil}})).empty()) << evil;
+    }
+    // Absent, number, array, object, null: NULL is bound (= NULL matches no row).
+    for (const auto& extra : {boost::json::object{}, boost::json::object{{"tenant", 7}},
+                              boost::json::object{{"tenant", boost::json::array{"acme"}}},
+                              boost::json::object{{"tenant", boost::json::object{{"id", "acme"}}}},
+                              boost::json::object{{"tenant", nullptr}}}) {
+        EXPECT_TRUE(s.load(p.with(extra)).empty()) << boost::json::serialize(extra);
+    }
+    auto is_null = source(
+        "SELECT effect, action, filter FROM tenant_acl WHERE tenant IS NULL AND "
+        "CAST($claim:tenant AS TEXT) IS NULL");
+    EXPECT_EQ(texts(is_null.load(p.with({}))), (std::vector<std::string>{"deny pub untenanted"}));
+    EXPECT_TRUE(is_null.load(p.with({{"tenant", "acme"}})).empty());
+    // A nested claim by dotted path; a principal without a token context binds NULL.
+    auto nested = source("SELECT effect, action, filter FROM tenant_acl WHERE tenant = $claim:org.tenant");
+    EXPECT_EQ(nested.load(p.with({{"org", boost::json::object{{"tenant", "acme"}}}})).size(), 1u);
+    EXPECT_TRUE(nested.load(who("d", "u")).empty());
+    // A value holding NUL is refused on both backends (fail closed), never truncated.
+    EXPECT_THROW(static_cast<void>(s.load(p.with({{"tenant", std::string("acme\0x", 6)}}))),
+                 std::runtime_error);
+    EXPECT_EQ(texts(s.load(p.with({{"tenant", "acme"}}))).size(), 1u);
 }
 
 TEST_P(policy_sql, trailing_comment_and_semicolon) {

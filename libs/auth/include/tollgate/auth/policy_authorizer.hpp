@@ -11,10 +11,13 @@
 //
 // Cache (design): one entry per principal key — issuer, subject, client id, username and token id,
 // so a re-authentication (a new token) loads afresh and two principals never share rules unless
-// every value the rules are compiled from is equal. An entry holds the compiled policy_rules of
-// every source (or the load error of a source) and the steady time it was loaded. Entries live in
-// an LRU list (bounded by max_entries; an entry that is still loading is never evicted) and expire
-// after cache_ttl (failed loads after failure_ttl, so an outage is retried soon).
+// every value the rules are compiled from is equal ({claim:NAME} and $claim:NAME values come from
+// the token, which the token id names: the jti, or the token's SHA-256 fingerprint). An entry holds the
+// compiled policy_rules of every source (or the load error of a source) and the steady time it was loaded.
+// Entries live in an LRU list (bounded by max_entries; an entry that is still loading is never evicted) and
+// expire after cache_ttl (failed loads after failure_ttl, so an outage is retried soon). invalidate() removes
+// every entry from the map and the LRU list; an entry whose load is running is detached (its load still
+// answers its queued checks, then the entry is freed).
 //
 // Asynchrony: a check for a principal without a fresh entry returns nullopt, queues the question on
 // the entry and (once per entry) posts the load of every source to `offload`; when the load ends,
@@ -70,8 +73,14 @@ class policy_authorizer final : public broker::authorizer {
                                          std::string_view topic_or_filter, std::uint8_t qos, bool retain,
                                          std::function<void(broker::verdict)> done) override;
 
-    /// Drops every cached entry (entries being loaded are kept and answer their queued checks).
-    void invalidate_all();
+    /// Drops every cached rule set: the next check of each principal loads its rules afresh (e.g.
+    /// after the rule file was reloaded on SIGHUP). A load already running when invalidate() is
+    /// called still answers the checks queued on it, but its result is not cached: a check arriving
+    /// after invalidate() never gets rules loaded before it. Thread-safe (any thread, concurrently
+    /// with check()); never blocks on a load.
+    void invalidate();
+    /// The same as invalidate() (the name used before invalidate() existed).
+    void invalidate_all() { invalidate(); }
     [[nodiscard]] policy_stats stats() const;
     [[nodiscard]] std::size_t cache_entries() const;
 
@@ -81,8 +90,10 @@ class policy_authorizer final : public broker::authorizer {
     std::shared_ptr<impl> impl_;
 };
 
-/// The substitution values of a principal ({client_id} {sub} {username}; {claim:NAME} has no value
-/// here, so rules using it are dropped).
+/// The substitution values of a principal: {client_id} {sub} {username}, and {claim:NAME} from the
+/// verified claims the token_authenticator kept (session_context::claims; claim_string(): a JSON
+/// string claim by exact name or dotted path). A principal without claims (another authenticator)
+/// has no claim values. The returned claim lookup shares the claims: it stays valid after `who`.
 substitution_values substitution_values_of(const broker::principal& who);
 
 }  // namespace tollgate::auth

@@ -5,8 +5,12 @@
 //
 // A policy_rule is what a source returns: an effect (allow / deny), an action (publish, subscribe or
 // both) and a topic filter pattern that may hold the scope placeholders {client_id} {sub} {username}
-// {claim:NAME} (same substitution and safety rules as scope.hpp: a substitution value that is empty
-// or holds '+', '#', '/' or NUL drops the rule; a result that is not a valid topic filter drops it).
+// {claim:NAME} (same substitution and safety rules as scope.hpp: a substitution value that is absent,
+// empty or holds '+', '#', '/' or NUL — or a claim that is not a JSON string — never widens a rule; a
+// result that is not a valid topic filter drops it). Such an allow rule is dropped. Such a deny rule
+// is not dropped (that would widen what the principal may do): it is widened instead, every level
+// holding a placeholder becoming '+' ("deny pub t/{claim:tenant}/admin" without a tenant claim
+// denies t/+/admin). A '+' first level does not match '$' topics ([MQTT-4.7.2-1]).
 // Unlike a scope token the filter is raw text (no percent-encoding): '{' and '}' only delimit
 // placeholders, every other byte is literal.
 //
@@ -58,8 +62,9 @@ struct policy_decision {
 /// substitutions dropped as in permission_set). Immutable; evaluate() is inline and cheap.
 class policy_rules {
   public:
-    /// Never throws on rule content: rules whose pattern does not parse, whose substitution is unsafe
-    /// or whose result is not a valid topic filter are dropped (and counted in dropped()).
+    /// Never throws on rule content: rules whose pattern does not parse, allow rules whose
+    /// substitution is unsafe and rules whose result is not a valid topic filter are dropped; deny
+    /// rules whose substitution is unsafe are widened (see above). Both are listed in dropped().
     static policy_rules compile(const std::vector<policy_rule>& rules, const substitution_values& values);
     policy_decision check_publish(std::string_view topic) const;  // deny match wins, then allow
     policy_decision check_subscribe(
@@ -74,7 +79,7 @@ class policy_rules {
         std::string label;
     };
     [[nodiscard]] const std::vector<compiled_rule>& rules() const noexcept { return rules_; }
-    /// Rules dropped at compile time: (label, why).
+    /// Rules dropped, or deny rules widened, at compile time: (label, why).
     [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& dropped() const noexcept {
         return dropped_;
     }

@@ -1,12 +1,17 @@
 #pragma once
 // sql_source: policy rules from a SQL database (SQLite or PostgreSQL through libs/store).
 //
-// The configured query names the principal's values as $username, $client_id and $sub. They are
-// always bound as parameters, never pasted into the SQL text: translate_query() replaces each name
-// outside string literals, quoted identifiers, dollar-quoted strings and comments with the store's
-// `?` placeholder (which libs/store rewrites to $1..$n for PostgreSQL) and records which value to
-// bind. A missing username binds NULL. A raw `?`, a positional `$1` or an unknown `$name` in the
-// query is a configuration error (std::invalid_argument naming it).
+// The configured query names the principal's values as $username, $client_id and $sub, and claims
+// of its verified token as $claim:NAME (NAME: letters, digits and '_', dot-separated for a nested
+// claim: $claim:tenant, $claim:org.id; looked up as claim_string() does). They are always bound as
+// parameters, never pasted into the SQL text: translate_query() replaces each name outside string
+// literals, quoted identifiers, dollar-quoted strings and comments with the store's `?` placeholder
+// (which libs/store rewrites to $1..$n for PostgreSQL) and records which value to bind. A missing
+// username binds NULL; a claim that is absent or not a JSON string (number, array, object, null)
+// binds NULL, so `= $claim:NAME` matches no row for it (write `IS NULL` tests with care). A bound
+// value holding NUL makes load() throw (fail closed: PostgreSQL cannot take it and SQLite would
+// compare it differently). A raw `?`, a positional `$1` or an unknown `$name` in the query is a
+// configuration error (std::invalid_argument naming it).
 //
 // Rows: each row must give effect, action and filter — by column name when the result has columns
 // named "effect", "action" and "filter", else the first three of exactly three columns. effect is
@@ -51,13 +56,17 @@ extern const std::string_view default_sql_query;
 
 /// A query with its named parameters replaced by `?`, and which value each `?` binds.
 struct translated_query {
-    enum class param { username, client_id, subject };
+    enum class param { username, client_id, subject, claim };
     std::string sql;
     std::vector<param> params;
+    /// The claim name of each param::claim in `params`, in the same order.
+    std::vector<std::string> claims;
 };
+/// Longest NAME accepted in $claim:NAME.
+inline constexpr std::size_t max_sql_claim_name = 256;
 /// Throws std::invalid_argument (message names the offending text) for a raw `?`, `$<digit>`, an
-/// unknown `$name` (including $claim:NAME, not available to policy sources), an unterminated quote
-/// or comment, more than one statement, or a query without any statement text.
+/// unknown `$name`, `$claim:` without a NAME (or one longer than max_sql_claim_name), an
+/// unterminated quote or comment, more than one statement, or a query without any statement text.
 translated_query translate_query(std::string_view query);
 
 class sql_source final : public policy_source {
