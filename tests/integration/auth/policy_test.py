@@ -6,18 +6,26 @@ Clients get tokens from /token (client_credentials) and connect with mosquitto_p
 Paho (MQTT 5) and raw MQTT 5 packets. Checked: a deny rule overrides the token scope's allow
 (PUBACK 0x87, SUBACK 0x87), an allow rule grants a topic the scope lacks, a username carrying SQL
 gets no rules, a broken source fails closed, and bad [auth.policy] keys are config errors naming
-the key.
+the key. PolicyClaims: {claim:NAME} in file rules and $claim:NAME bound in a SQL query, with tokens
+signed by a test issuer's key and carrying a "tenant" claim (hostile values included).
 """
 
+import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 import unittest
+import uuid
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 import mqtt_wire as w
 from auth_test import TokenClientMixin, auth_config_text
+from session_attacks_test import compact, es256_sign, json_bytes
 from mqtt_clients import MosquittoSub, PahoClient, mosquitto_pub
 from tollgate_fixture import BrokerTestCase, binary_path, main, toml_value
 
@@ -196,6 +204,138 @@ class PolicyFailClosed(PolicyTestCase):
         self.assertNotIn(b"mqtt_acl", p.body)
         self.assertIn(self.puback_reason(c, "extra/fc-1", 2), (NOT_AUTHORIZED,))
         self.assertIn("fail closed", self.broker.log_text())
+
+
+CLAIMS_ISSUER = "https://idp.claims.test"
+CLAIMS_KID = "claims-k1"
+
+# {claim:NAME} in a file rule: every token may use its own tenant's subtree, never another's.
+CLAIMS_ACL_FILE = """
+[[rule]]
+effect = "allow"
+action = "all"
+filter = "tenants/{claim:tenant}/#"
+
+[[rule]]
+effect = "deny"
+action = "pub"
+filter = "tenants/{claim:tenant}/locked/#"
+
+[[rule]]
+effect = "allow"
+action = "pub"
+filter = "tenants/+/locked/broadcast"
+"""
+
+
+class PolicyClaims(TokenClientMixin, BrokerTestCase):
+    """{claim:NAME} in a file rule and $claim:NAME as a bound SQL parameter, with tokens signed by a
+    test issuer (static key) that carry a "tenant" claim (docs/auth.md "Claims in policy rules")."""
+
+    def broker_options(self):
+        self.policy_dir = tempfile.mkdtemp(prefix="tollgate-policy-claims-")
+        self.addCleanup(shutil.rmtree, self.policy_dir, True)
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        pem = os.path.join(self.policy_dir, "idp.pem")
+        with open(pem, "wb") as f:
+            f.write(self.key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+        acl = os.path.join(self.policy_dir, "acl.toml")
+        with open(acl, "w") as f:
+            f.write(CLAIMS_ACL_FILE)
+        db = os.path.join(self.policy_dir, "tenants.db")
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TABLE tenant_rules (tenant TEXT, effect TEXT, action TEXT, filter TEXT)")
+        conn.executemany("INSERT INTO tenant_rules VALUES (?, ?, ?, ?)", [
+            ("acme", "allow", "sub", "partners/globex/feed"),   # acme may read one partner feed
+            ("acme", "deny", "sub", "tenants/acme/audit/#"),    # and not its own audit trail
+            (None, "allow", "pub", "untenanted/#"),              # only for tokens without a tenant
+        ])
+        conn.commit()
+        conn.close()
+        sources = [
+            {"type": "file", "path": acl},
+            {"type": "sql", "database": "sqlite://" + db,
+             "query": "SELECT effect, action, filter FROM tenant_rules "
+                      "WHERE tenant = $claim:tenant OR (tenant IS NULL AND CAST($claim:tenant AS TEXT) IS NULL)"},
+        ]
+        text = policy_config_text(sources)
+        text += ('\n[[auth.issuers]]\nissuer = "%s"\nkeys = [{ file = %s, kid = "%s", alg = "ES256" }]\n'
+                 'algorithms = ["ES256"]\n' % (CLAIMS_ISSUER, json.dumps(pem), CLAIMS_KID))
+        return {"config_text": text}
+
+    def signed(self, client_id, **claims):
+        now = int(time.time())
+        body = {"iss": CLAIMS_ISSUER, "aud": "urn:tollgate:broker", "sub": "user-" + client_id,
+                "client_id": client_id, "iat": now, "exp": now + 300, "jti": str(uuid.uuid4()),
+                "scope": "openid"}
+        for k, v in claims.items():
+            if v is None:
+                body.pop(k, None)
+            else:
+                body[k] = v
+        return compact(json_bytes({"alg": "ES256", "typ": "at+jwt", "kid": CLAIMS_KID}), json_bytes(body),
+                       lambda m: es256_sign(self.key, m))
+
+    def connect_v5(self, client_id, token):
+        c, ack = self.raw_connect_v5(client_id, username="u", password=token.encode())
+        self.assertEqual(w.connack_reason(ack), 0)
+        return c
+
+    def suback(self, c, topic, packet_id):
+        c.send(w.subscribe(packet_id, [(topic, 1)], version=5))
+        return c.expect(w.SUBACK).body[-1]
+
+    def test_file_claim_rule_scopes_each_tenant(self):
+        acme = self.connect_v5("acme-1", self.signed("acme-1", tenant="acme"))
+        self.assertIn(self.puback_reason(acme, "tenants/acme/sensors/1", 1), ALLOWED)
+        self.assertEqual(self.puback_reason(acme, "tenants/globex/sensors/1", 2), NOT_AUTHORIZED)
+        self.assertEqual(self.puback_reason(acme, "tenants/acme/locked/x", 3), NOT_AUTHORIZED)
+        self.assertEqual(self.puback_reason(acme, "tenants/acme/locked/broadcast", 4), NOT_AUTHORIZED)
+        self.assertIn(self.puback_reason(acme, "tenants/globex/locked/broadcast", 5), ALLOWED)
+        self.assertEqual(self.suback(acme, "tenants/acme/sensors/+", 6), 1)
+        self.assertEqual(self.suback(acme, "tenants/#", 7), NOT_AUTHORIZED)
+        # A second tenant, through mosquitto_sub/pub: it receives its own messages only.
+        gtok = self.signed("globex-sub", tenant="globex")
+        sub = MosquittoSub(self.broker.port(), "tenants/globex/#", qos=1, version="mqttv5",
+                           extra=["-u", "u", "-P", gtok, "-i", "globex-sub"]).start()
+        self.on_teardown(sub.stop)
+        mosquitto_pub(self.broker.port(), "tenants/globex/news", "hello", qos=1, version="mqttv5",
+                      extra=["-u", "u", "-P", self.signed("globex-pub", tenant="globex"), "-i", "globex-pub"])
+        self.assertEqual(sub.next_message()[3], "hello")
+
+    def test_claim_values_that_would_widen_a_rule_never_do(self):
+        # CVE-2017-7650 through a claim: "#", "+", "a/b", "", a number, an array, absent. The allow
+        # is dropped, the deny widened (tenants/+/locked/#), so the broad broadcast allow is denied.
+        for i, tenant in enumerate(["#", "+", "acme/#", "", 7, ["acme"], {"id": "acme"}, None]):
+            c = self.connect_v5("evil-%d" % i, self.signed("evil-%d" % i, tenant=tenant))
+            self.assertEqual(self.puback_reason(c, "tenants/acme/x", 1), NOT_AUTHORIZED, tenant)
+            self.assertEqual(self.puback_reason(c, "tenants/globex/locked/broadcast", 2), NOT_AUTHORIZED,
+                             tenant)
+            self.assertEqual(self.suback(c, "tenants/#", 3), NOT_AUTHORIZED, tenant)
+            self.assertEqual(self.suback(c, "#", 4), NOT_AUTHORIZED, tenant)
+            c.close()
+        self.assertIn("placeholder value absent or unsafe", self.broker.log_text())
+
+    def test_sql_claim_parameter_is_bound(self):
+        acme = self.connect_v5("acme-sql", self.signed("acme-sql", tenant="acme"))
+        self.assertEqual(self.suback(acme, "partners/globex/feed", 1), 1)         # SQL allow for acme
+        self.assertEqual(self.suback(acme, "tenants/acme/audit/2026", 2), NOT_AUTHORIZED)  # SQL deny
+        self.assertEqual(self.suback(acme, "tenants/acme/other", 3), 1)           # file allow
+        self.assertEqual(self.puback_reason(acme, "untenanted/x", 4), NOT_AUTHORIZED)
+        globex = self.connect_v5("globex-sql", self.signed("globex-sql", tenant="globex"))
+        self.assertEqual(self.suback(globex, "partners/globex/feed", 1), NOT_AUTHORIZED)
+        # A missing claim binds NULL: the tenant IS NULL row applies.
+        none = self.connect_v5("none-sql", self.signed("none-sql", tenant=None))
+        self.assertIn(self.puback_reason(none, "untenanted/x", 1), ALLOWED)
+        # SQL in a claim value is bound, never pasted: it matches nothing.
+        for i, evil in enumerate(["acme' OR '1'='1", "x' OR tenant IS NULL --", "'; DROP TABLE tenant_rules; --"]):
+            c = self.connect_v5("inj-%d" % i, self.signed("inj-%d" % i, tenant=evil))
+            self.assertEqual(self.suback(c, "partners/globex/feed", 1), NOT_AUTHORIZED, evil)
+            self.assertEqual(self.puback_reason(c, "untenanted/x", 2), NOT_AUTHORIZED, evil)
+            c.close()
+        again = self.connect_v5("acme-sql-2", self.signed("acme-sql-2", tenant="acme"))
+        self.assertEqual(self.suback(again, "partners/globex/feed", 1), 1)  # the table is intact
 
 
 class PolicyConfigErrors(unittest.TestCase):
