@@ -245,6 +245,7 @@ void mqtt_connection::finish(bool with_will) {
         }
     }
     pending_publish_.reset();  // never acknowledged: the client sends it again
+    publish_awaiting_verdict_.reset();
     if (session_ != nullptr) {
         session* s = session_;
         session_ = nullptr;

@@ -112,6 +112,8 @@ class mqtt_connection final : public connection, public std::enable_shared_from_
     // publish_in.cpp
     void handle_publish(mqtt::publish& p);
     void authorize_publish(mqtt::publish p);
+    /// Acts on the authorizer's verdict for `p`: accept and route, or refuse (0x87 / v3.1.1 policy).
+    void apply_publish_verdict(mqtt::publish p, const verdict& v);
     void accept_publish(mqtt::publish p);
     void route_publish(std::shared_ptr<const message> msg, std::uint8_t qos, std::uint16_t packet_id,
                        bool retain);
@@ -193,6 +195,8 @@ class mqtt_connection final : public connection, public std::enable_shared_from_
         bool retain;
     };
     std::optional<blocked_publish> pending_publish_;
+    /// The PUBLISH whose authorization verdict is pending (reading is blocked meanwhile).
+    std::optional<mqtt::publish> publish_awaiting_verdict_;
     std::uint64_t wake_generation_ = 0;
     bool reauth_in_progress_ = false;
 

@@ -1,6 +1,7 @@
 // Client -> broker PUBLISH: topic aliases, limits, QoS 2 exactly-once state, authorization,
 // retained update, routing with backpressure, acknowledgement (connection_impl.hpp).
 #include <algorithm>
+#include <type_traits>
 #include <utility>
 
 #include <tollgate/broker/error_mapping.hpp>
@@ -82,37 +83,49 @@ void mqtt_connection::handle_publish(mqtt::publish& p) {
 }
 
 void mqtt_connection::authorize_publish(mqtt::publish p) {
-    auto shared = std::make_shared<mqtt::publish>(std::move(p));
-    auto on_verdict = [shared](mqtt_connection& c, const verdict& v) {
-        if (!v.allow) {
-            if (!c.is_v5() && c.b_.config.v311_unauthorized_publish ==
-                                  broker_config::unauthorized_publish_policy::disconnect) {
-                c.fail(mqtt::reason_code::not_authorized);  // [MQTT-3.3.5-2]: or close the connection
-                return;
+    // Per PUBLISH, nothing is allocated for the question itself: the callback holds two words (the
+    // worker and this connection's id), which std::function keeps inline, and the message stays on
+    // the stack. Only when the authorizer answers later is the message parked in the connection; a
+    // pending verdict blocks reading, so at most one PUBLISH waits per connection.
+    worker* w = &w_;
+    const std::uint64_t id = id_;
+    auto later = [w, id](verdict v) {
+        w->b.post(w->index, [id, v = std::move(v)](worker& on) {
+            auto it = on.connections.find(id);
+            if (it == on.connections.end()) {
+                return;  // the connection is gone: the parked PUBLISH was never acknowledged
             }
-            // v5: PUBACK/PUBREC 0x87; v3.1.1: a positive ack, the message discarded [MQTT-3.3.5-2].
-            c.ack_publish(shared->qos, shared->packet_id, mqtt::reason_code::not_authorized, v.reason);
-            c.unblock();
+            if (auto c = it->second.lock(); c && !c->finished_ && c->publish_awaiting_verdict_) {
+                auto parked = std::move(*c->publish_awaiting_verdict_);
+                c->publish_awaiting_verdict_.reset();
+                c->apply_publish_verdict(std::move(parked), v);
+            }
+        });
+    };
+    static_assert(std::is_trivially_copyable_v<decltype(later)> && sizeof(later) <= 2 * sizeof(void*),
+                  "kept inside std::function's small buffer: no allocation per PUBLISH");
+    auto now = b_.authz.check(*who_, action::publish, p.topic, p.qos, p.retain, later);
+    if (now) {
+        apply_publish_verdict(std::move(p), *now);
+        return;
+    }
+    publish_awaiting_verdict_ = std::move(p);
+    block();  // later packets wait, in order, until the verdict arrives
+}
+
+void mqtt_connection::apply_publish_verdict(mqtt::publish p, const verdict& v) {
+    if (!v.allow) {
+        if (!is_v5() &&
+            b_.config.v311_unauthorized_publish == broker_config::unauthorized_publish_policy::disconnect) {
+            fail(mqtt::reason_code::not_authorized);  // [MQTT-3.3.5-2]: or close the connection
             return;
         }
-        c.accept_publish(std::move(*shared));
-    };
-    std::weak_ptr<mqtt_connection> weak = weak_from_this();
-    broker_impl* b = &b_;
-    const unsigned index = w_.index;
-    auto now = b_.authz.check(*who_, action::publish, shared->topic, shared->qos, shared->retain,
-                              [weak, b, index, on_verdict](verdict v) {
-                                  b->post(index, [weak, on_verdict, v = std::move(v)](worker&) {
-                                      if (auto c = weak.lock(); c && !c->finished_) {
-                                          on_verdict(*c, v);
-                                      }
-                                  });
-                              });
-    if (now) {
-        on_verdict(*this, *now);
-    } else {
-        block();  // later packets wait, in order, until the verdict arrives
+        // v5: PUBACK/PUBREC 0x87; v3.1.1: a positive ack, the message discarded [MQTT-3.3.5-2].
+        ack_publish(p.qos, p.packet_id, mqtt::reason_code::not_authorized, v.reason);
+        unblock();
+        return;
     }
+    accept_publish(std::move(p));
 }
 
 std::shared_ptr<const message> mqtt_connection::make_message(mqtt::publish& p) const {

@@ -113,6 +113,39 @@ TEST(auth, denied_publish_gets_0x87_and_is_not_delivered) {
     EXPECT_TRUE(s.publishes().empty());
 }
 
+TEST(auth, publish_verdict_after_the_connection_dropped_is_ignored) {
+    broker_fixture f;
+    deferred_authorizer authz;
+    f.start(&authz);
+    auto& s = f.client(1);
+    s.connect("s");
+    mqtt::subscribe sub;
+    sub.packet_id = 1;
+    sub.subscriptions.push_back({"#", 1, false, false, 0});
+    s.send(sub);
+    authz.answer_all();
+    f.settle();
+    EXPECT_EQ(s.expect<mqtt::suback>().reason_codes.at(0), reason_code::granted_qos_1);
+    auto& p = f.client(0);
+    p.connect("p");
+    p.publish("a/b", "parked", 1, 1);
+    ASSERT_EQ(authz.asked.size(), 1U);
+    p.drop();  // the PUBLISH is parked in the connection, waiting for its verdict
+    f.settle();
+    authz.answer_all();  // an allow for a connection that is gone
+    f.settle();
+    EXPECT_TRUE(s.publishes().empty());  // never acknowledged, so never delivered
+    auto& q = f.client(0);  // the worker keeps serving: a new connection's PUBLISH is judged anew
+    q.connect("q");
+    q.publish("a/c", "fresh", 1, 2);
+    authz.answer_all();
+    f.settle();
+    EXPECT_EQ(q.expect<mqtt::puback>().packet_id, 2);
+    auto got = s.publishes();
+    ASSERT_EQ(got.size(), 1U);
+    EXPECT_EQ(got[0].topic, "a/c");
+}
+
 TEST(auth, v311_denied_subscribe_is_0x80_MQTT_3_9_3) {
     broker_fixture f;
     deferred_authorizer authz;
