@@ -71,6 +71,10 @@ std::string category::message(int value) const {
             return "token type (typ) is not the expected one";
         case errc::bad_claim_type:
             return "a registered claim has the wrong type or range";
+        case errc::lifetime_too_long:
+            return "token lifetime (exp) exceeds the maximum";
+        case errc::unsupported_confirmation:
+            return "token is bound to a key by a confirmation method that cannot be checked (cnf)";
         case errc::bad_key:
             return "key is malformed or inconsistent";
         case errc::key_too_short:

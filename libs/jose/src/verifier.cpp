@@ -22,6 +22,7 @@ struct registered {
     const bj::value* nbf = nullptr;
     const bj::value* iat = nullptr;
     const bj::value* scope = nullptr;
+    const bj::value* cnf = nullptr;
     bool strings_ok = true;  ///< sub, jti, client_id (and iss) are strings when present
 };
 
@@ -43,6 +44,8 @@ registered scan(const bj::object& claims) noexcept {
             r.iat = v;
         } else if (name == "scope") {
             r.scope = v;
+        } else if (name == "cnf") {
+            r.cnf = v;
         } else if (name == "sub" || name == "jti" || name == "client_id") {
             r.strings_ok = r.strings_ok && v->is_string();
         }
@@ -92,6 +95,29 @@ std::error_code numeric_date(const bj::object& claims, std::string_view name,
     return numeric_date(claims.if_contains(name), out);
 }
 
+/// cnf (RFC 7800 §3.1): an object whose only confirmation method is a non-empty x5t#S256 string
+/// (RFC 8705 §3.1). Any other method binds the token to a key nobody here checks: refused, never
+/// treated as a bearer token.
+std::error_code check_confirmation(const bj::value* cnf) {
+    if (cnf == nullptr) {
+        return {};
+    }
+    const bj::object* o = cnf->if_object();
+    if (o == nullptr || o->empty()) {
+        return errc::bad_claim_type;
+    }
+    for (const auto& member : *o) {
+        if (member.key() != "x5t#S256") {
+            return errc::unsupported_confirmation;
+        }
+        const bj::string* s = member.value().if_string();
+        if (s == nullptr || s->empty()) {
+            return errc::bad_claim_type;
+        }
+    }
+    return {};
+}
+
 /// Types of the registered claims we interpret, whatever the policy says.
 std::error_code check_types(const registered& r) {
     if (!r.strings_ok) {
@@ -103,7 +129,7 @@ std::error_code check_types(const registered& r) {
     if (r.scope != nullptr && !r.scope->is_string() && !is_string_array(*r.scope)) {
         return errc::bad_claim_type;
     }
-    return {};
+    return check_confirmation(r.cnf);
 }
 
 bool contains(const std::vector<std::string>& list, std::string_view value) {
@@ -285,6 +311,9 @@ std::error_code verifier::check_claims(const boost::json::object& claims) const 
         if (now - *iat > policy_.max_age->count() + leeway) {
             return errc::too_old;
         }
+    }
+    if (policy_.max_lifetime && exp && *exp - iat.value_or(now) > policy_.max_lifetime->count() + leeway) {
+        return errc::lifetime_too_long;
     }
     if (!policy_.issuers.empty()) {
         if (r.iss == nullptr) {

@@ -102,6 +102,28 @@ std::size_t authorization_server::follow_revocation_journal() {
     }
 }
 
+std::size_t authorization_server::replay_revocations() {
+    constexpr std::size_t batch = 512;
+    std::int64_t after = 0;
+    std::size_t published = 0;
+    const std::int64_t now = clock_->unix_seconds();
+    for (;;) {
+        const auto rows = db_->revocations_after(after, batch);
+        for (const auto& row : rows) {
+            after = row.seq;
+            const auto& e = row.event;
+            if (e.kind == revocation_kind::access_token && e.expires_at != 0 && e.expires_at <= now) {
+                continue;  // the token expired anyway
+            }
+            hub_.publish(e);
+            ++published;
+        }
+        if (rows.size() < batch) {
+            return published;
+        }
+    }
+}
+
 authorization_server::~authorization_server() = default;
 
 response authorization_server::handle(const request& req) {

@@ -369,8 +369,11 @@ janitor_report storage::purge_expired(std::int64_t now) {
     r.replay = purge("oauth_replay", "expires_at < ?");
     r.keys = purge("oauth_signing_keys", "retired_at > 0 AND keep_until < ?");
     r.consents = purge("oauth_consents", "expires_at < ?");
-    r.revocations = db->execute("DELETE FROM oauth_revocation_journal WHERE time < ?",
-                                {v(now - revocation_journal_retention)});
+    // An access-token row stays while its token could still be presented (replay_revocations()
+    // restores it after a restart); every row stays for the retention window.
+    r.revocations =
+        db->execute("DELETE FROM oauth_revocation_journal WHERE time < ? AND (kind <> ? OR expires_at < ?)",
+                    {v(now - revocation_journal_retention), v(revocation_kind::access_token), v(now)});
     return r;
 }
 

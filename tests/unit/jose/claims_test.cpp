@@ -118,6 +118,52 @@ TEST_F(Claims, MaximumAge) {
     EXPECT_EQ(error_of(c), errc::missing_claim);
 }
 
+TEST_F(Claims, MaximumLifetimeRefusesFarFutureExpiry) {  // hostile-inputs #67 (exp in year 9999)
+    auto c = base();
+    c["exp"] = std::int64_t{253402300799};
+    EXPECT_FALSE(error_of(c)) << "no limit configured: only exp's range is checked";
+    policy_.max_lifetime = 24h;
+    EXPECT_EQ(error_of(c), errc::lifetime_too_long);
+    c["exp"] = now + 24 * 3600 + 30;  // exactly the maximum plus leeway, counted from iat
+    EXPECT_FALSE(error_of(c));
+    c["exp"] = now + 24 * 3600 + 31;
+    EXPECT_EQ(error_of(c), errc::lifetime_too_long);
+    c["iat"] = now - 3600;  // counted from iat, not from now
+    c["exp"] = now + 23 * 3600 + 31;
+    EXPECT_EQ(error_of(c), errc::lifetime_too_long);
+    c.erase("iat");  // no iat: counted from now
+    c["exp"] = now + 24 * 3600;
+    EXPECT_FALSE(error_of(c));
+    c["exp"] = now + 25 * 3600;
+    EXPECT_EQ(error_of(c), errc::lifetime_too_long);
+}
+
+TEST_F(Claims, ConfirmationClaimMustBeCheckable) {  // RFC 7800 §3.1, RFC 8705 §3.1, RFC 9449 §7.1
+    const std::string thumb = "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2";
+    for (boost::json::value bad :
+         {boost::json::value(boost::json::object{}), boost::json::value("x5t#S256"),
+          boost::json::value(boost::json::array{thumb}), boost::json::value(7), boost::json::value(true),
+          boost::json::value(nullptr), boost::json::value(boost::json::object{{"x5t#S256", ""}}),
+          boost::json::value(boost::json::object{{"x5t#S256", boost::json::array{thumb}}}),
+          boost::json::value(boost::json::object{{"x5t#S256", 1}}),
+          boost::json::value(boost::json::object{{"x5t#S256", nullptr}})}) {
+        auto c = base();
+        c["cnf"] = bad;
+        EXPECT_EQ(error_of(c), errc::bad_claim_type) << boost::json::serialize(bad);
+    }
+    // A token bound by DPoP (jkt), by a JWK, or by any method but x5t#S256 is never a bearer token.
+    for (const char* method : {"jkt", "jwk", "jku", "kid", "x5t"}) {
+        auto c = base();
+        c["cnf"] = boost::json::object{{method, thumb}};
+        EXPECT_EQ(error_of(c), errc::unsupported_confirmation) << method;
+        c["cnf"] = boost::json::object{{"x5t#S256", thumb}, {method, thumb}};
+        EXPECT_EQ(error_of(c), errc::unsupported_confirmation) << method << " next to x5t#S256";
+    }
+    auto c = base();
+    c["cnf"] = boost::json::object{{"x5t#S256", thumb}};
+    EXPECT_FALSE(error_of(c));
+}
+
 TEST_F(Claims, NumericDatesMustBeIntegers) {  // hostile-inputs #67
     for (boost::json::value bad : {boost::json::value("1700000600"), boost::json::value(1700000600.5),
                                    boost::json::value(-1), boost::json::value(std::uint64_t{1} << 60),

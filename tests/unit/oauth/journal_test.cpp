@@ -166,6 +166,46 @@ TEST_P(journal_backend, follower_stops_promptly_and_a_new_server_starts_at_the_l
     EXPECT_EQ(r.count(), 0U);
 }
 
+TEST_P(journal_backend, a_restarted_server_replays_the_revocations_still_in_force_RFC7009_2) {
+    // hostile-inputs #78: a revocation made before a restart (by this server, or by `tollgate
+    // admin`) must still hold after it, until the revoked token would have expired anyway.
+    const auto now = f->clock.unix_seconds();
+    f->add_client("gone", {"client_credentials"}, {"x"});
+    auto [token, jti] = f->server->issue_access_token(grant_context{"gone", "gone", "x", "aud", "", "", 600});
+    (void)token;
+    ASSERT_TRUE(f->server->remove_client("gone"));  // an access_token row and a client row
+    db().append_revocation(
+        revocation_event{revocation_kind::access_token, "dead", "", "c", "", now - 700, now - 100},
+        "elsewhere");  // its token expired already: not replayed
+
+    authorization_server restarted(f->config, f->clock);
+    recorder r(restarted.revocations());
+    EXPECT_EQ(restarted.follow_revocation_journal(), 0U) << "the follower starts at the latest row";
+    EXPECT_EQ(restarted.replay_revocations(), 2U);
+    ASSERT_EQ(r.count(), 2U);
+    EXPECT_EQ(r.events[0].kind, revocation_kind::access_token);
+    EXPECT_EQ(r.events[0].jti, jti);
+    EXPECT_EQ(r.events[1].kind, revocation_kind::client);
+    EXPECT_EQ(r.events[1].client_id, "gone");
+}
+
+TEST_P(journal_backend, janitor_keeps_an_access_token_row_until_the_token_expires) {
+    // Tokens may live up to max_access_token_ttl (30 days) while the journal's retention is 2 days:
+    // an access-token row stays until its token's exp so that a restart still refuses it.
+    const std::int64_t t0 = 1000;
+    const auto long_lived = db().append_revocation(
+        revocation_event{revocation_kind::access_token, "long", "", "c", "", t0, t0 + 10 * 24 * 3600}, "p");
+    db().append_revocation(
+        revocation_event{revocation_kind::access_token, "short", "", "c", "", t0, t0 + 600}, "p");
+    db().append_revocation(revocation_event{revocation_kind::client, "", "", "c", "", t0, 0}, "p");
+    const auto after_retention = t0 + storage::revocation_journal_retention + 1;
+    EXPECT_EQ(db().purge_expired(after_retention).revocations, 2);
+    const auto left = db().revocations_after(0, 10);
+    ASSERT_EQ(left.size(), 1U);
+    EXPECT_EQ(left[0].seq, long_lived);
+    EXPECT_EQ(db().purge_expired(t0 + 10 * 24 * 3600 + 1).revocations, 1);
+}
+
 // A database error while following throws and keeps the position: the follower (which logs and
 // retries at its next tick) loses nothing. SQLite only: a renamed table fails every statement
 // there, whereas PostgreSQL's prepared statements would follow the table by its oid.

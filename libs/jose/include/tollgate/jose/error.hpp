@@ -40,16 +40,18 @@ enum class errc {
     alg_key_mismatch,  ///< the key's kty / pinned alg / use does not allow this alg
     bad_signature,     ///< signature wrong length, malformed (r/s range) or does not verify
     // --- claims
-    bad_claims,        ///< the payload is not a JSON object
-    expired,           ///< now >= exp + leeway
-    not_yet_valid,     ///< now + leeway < nbf
-    issued_in_future,  ///< iat > now + leeway
-    too_old,           ///< now - iat > max_age + leeway
-    missing_claim,     ///< a required claim (exp, iss, aud, iat for max_age, policy list) is absent
-    bad_issuer,        ///< iss not in validation_policy::issuers
-    bad_audience,      ///< no aud entry in validation_policy::audiences (or aud empty)
-    bad_type,          ///< header typ differs from validation_policy::expected_typ
-    bad_claim_type,    ///< a registered claim has the wrong JSON type or range (exp "123", 1.5, <0, >2^53)
+    bad_claims,         ///< the payload is not a JSON object
+    expired,            ///< now >= exp + leeway
+    not_yet_valid,      ///< now + leeway < nbf
+    issued_in_future,   ///< iat > now + leeway
+    too_old,            ///< now - iat > max_age + leeway
+    missing_claim,      ///< a required claim (exp, iss, aud, iat for max_age, policy list) is absent
+    bad_issuer,         ///< iss not in validation_policy::issuers
+    bad_audience,       ///< no aud entry in validation_policy::audiences (or aud empty)
+    bad_type,           ///< header typ differs from validation_policy::expected_typ
+    bad_claim_type,     ///< a registered claim has the wrong JSON type or range (exp "123", 1.5, <0, >2^53)
+    lifetime_too_long,  ///< exp - iat (or exp - now) exceeds validation_policy::max_lifetime
+    unsupported_confirmation,  ///< cnf names a proof-of-possession method other than x5t#S256 (RFC 7800)
     // --- keys
     bad_key,          ///< JWK/PEM/certificate is malformed or inconsistent
     key_too_short,    ///< RSA < 2048 bits, HMAC secret shorter than the hash output

@@ -49,6 +49,9 @@ struct validation_policy {
     std::chrono::seconds leeway{30};
     /// If set: iat is required and now - iat must not exceed max_age (+ leeway).
     std::optional<std::chrono::seconds> max_age;
+    /// If set: exp - iat (exp - now when iat is absent) must not exceed it (+ leeway), so a token
+    /// "valid until year 9999" is refused (hostile-inputs #67).
+    std::optional<std::chrono::seconds> max_lifetime;
     /// If set: header typ must equal it ignoring ASCII case, with or without an "application/"
     /// prefix (RFC 7515 §4.1.9): "at+jwt" accepts "at+jwt", "AT+JWT", "application/at+jwt".
     std::optional<std::string> expected_typ;
@@ -83,7 +86,10 @@ class verified_token {
     [[nodiscard]] std::optional<std::int64_t> iat() const;
     /// scope: space-delimited string split on spaces (empty parts dropped), or array of strings.
     [[nodiscard]] std::vector<std::string> scope() const;
-    /// cnf.x5t#S256 (RFC 8705 §3.1) if present and a string.
+    /// cnf.x5t#S256 (RFC 8705 §3.1) if present and a string. verify() refuses a cnf that is not an
+    /// object, whose x5t#S256 is not a non-empty string (bad_claim_type), or that holds any other
+    /// confirmation method (jkt, jwk, jku, kid, ...: unsupported_confirmation), so a token bound to a
+    /// key the caller cannot check is never taken as a bearer token (RFC 7800 §3, RFC 9449 §7.1).
     [[nodiscard]] std::optional<std::string> cnf_x5t_s256() const;
 
   private:

@@ -128,6 +128,13 @@ class authorization_server {
     /// journaling them again. Returns how many it published. Throws store::error when the
     /// database fails; the position stays, so the next call retries. Thread-safe (serialized).
     std::size_t follow_revocation_journal();
+    /// Publishes on revocations() every revocation still in force that the journal holds, whatever
+    /// process made it (this one before a restart included): client and subject revocations of the
+    /// retention window, and access-token revocations until the token's expiry. `serve` calls it
+    /// once, after the broker subscribed and before any listener opens, so a revoked token is still
+    /// refused after a restart (RFC 7009 §2, hostile-inputs #78). Returns how many it published.
+    /// Throws store::error when the database fails. Thread-safe.
+    std::size_t replay_revocations();
     [[nodiscard]] const server_config& config() const noexcept { return config_; }
     [[nodiscard]] const server_keys& secrets() const noexcept { return *server_keys_; }
 
