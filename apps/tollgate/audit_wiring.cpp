@@ -10,6 +10,7 @@ audit_settings parse_audit_settings(const toml::table& table, const std::string&
     audit_settings out;
     r.string("path", out.path, false);
     r.integer("max_queue", out.max_queue, 1, 10'000'000);
+    r.integer("queue_bytes", out.queue_bytes, 64 * 1024, 1024 * 1024 * 1024);
     r.boolean("fsync", out.fsync);
     r.finish();
     return out;
@@ -22,8 +23,17 @@ void audit_wiring::open(const audit_settings& settings, const common::clock& clo
     auth::audit_options options;
     options.path = settings.path;
     options.max_queue = settings.max_queue;
+    options.max_queue_bytes = settings.queue_bytes;
     options.fsync = settings.fsync;
     log_ = std::make_shared<auth::audit_log>(std::move(options), clock);
+}
+
+bool audit_wiring::reopen() {
+    if (!log_) {
+        return false;
+    }
+    log_->reopen();
+    return true;
 }
 
 broker::authenticator& audit_wiring::wrap(broker::authenticator& inner) {

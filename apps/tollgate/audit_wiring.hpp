@@ -5,6 +5,7 @@
 //   [auth.audit]
 //   path = "/var/log/tollgate/audit.jsonl"   # JSON lines, appended; "" (default): off
 //   max_queue = 10000                        # lines waiting for the writer thread; more are dropped
+//   queue_bytes = 16777216                   # bytes waiting for the writer (64 KiB..1 GiB); more dropped
 //   fsync = false                            # fdatasync after each written batch
 //
 // Thread-safety: plain values; audit_wiring is set up on one thread before the broker starts.
@@ -23,6 +24,7 @@ namespace tollgate::app {
 struct audit_settings {
     std::string path;  ///< empty: no audit log
     std::size_t max_queue = 10000;
+    std::size_t queue_bytes = 16 * 1024 * 1024;
     bool fsync = false;
 };
 
@@ -41,6 +43,9 @@ class audit_wiring {
     broker::authenticator& wrap(broker::authenticator& inner);
     broker::authorizer& wrap(broker::authorizer& inner);
     [[nodiscard]] std::shared_ptr<auth::audit_log> log() const { return log_; }
+    /// Log rotation (SIGHUP): the writer closes and reopens the path before its next batch; no line
+    /// is lost or split (audit_log::reopen). Returns false when no audit log is configured.
+    bool reopen();
 
   private:
     std::shared_ptr<auth::audit_log> log_;

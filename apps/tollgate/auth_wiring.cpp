@@ -179,6 +179,18 @@ void introspection_keys(table_reader& r, const std::string& path, issuer_setting
     }
 }
 
+/// The limits of the issuer's HTTP exchanges (fetch_timeout, max_document_bytes) and of the
+/// unknown-kid refetch (max_unknown_kid_waiters, remote keys only).
+void fetch_limits(table_reader& r, issuer_settings& out) {
+    r.duration("fetch_timeout", out.fetch_timeout, std::chrono::milliseconds{100}, std::chrono::minutes{2});
+    r.integer("max_document_bytes", out.max_document_bytes, 1024, 16 * 1024 * 1024);
+    const bool waiters_given = r.has("max_unknown_kid_waiters");
+    r.integer("max_unknown_kid_waiters", out.max_unknown_kid_waiters, 0, 1'000'000);
+    if (waiters_given && !out.key_files.empty()) {
+        fail(r.path_of("max_unknown_kid_waiters"), "applies only with jwks_uri or discovery = true");
+    }
+}
+
 issuer_settings parse_issuer(const toml::table& table, const std::string& path) {
     table_reader r(table, path);
     issuer_settings out;
@@ -187,6 +199,7 @@ issuer_settings parse_issuer(const toml::table& table, const std::string& path) 
         fail(r.path_of("issuer"), "is required");
     }
     key_origin(r, table, path, out);
+    fetch_limits(r, out);
     string_array(r, table, "algorithms", out.algorithms);
     for (std::size_t i = 0; i < out.algorithms.size(); ++i) {
         if (!jose::algorithm_from_name(out.algorithms[i])) {
@@ -286,6 +299,8 @@ auth_settings parse_auth_settings(const toml::table& table, const std::string& p
     r.seconds("leeway", out.leeway, std::chrono::seconds{0}, std::chrono::seconds{300});
     r.integer("max_token_bytes", out.max_token_bytes, 256, 65535);
     r.boolean("builtin_issuer", out.builtin_issuer);
+    r.duration("startup_key_wait", out.startup_key_wait, std::chrono::milliseconds{0},
+               std::chrono::minutes{5});
     r.string("permissions_claim", out.permissions_claim, false);
     if (const auto* audit = r.table("audit")) {
         out.audit = parse_audit_settings(*audit, r.path_of("audit"));
@@ -338,11 +353,35 @@ void auth_stack::link_revocations(broker::broker& b, oauth::revocation_hub& hub,
     });
 }
 
+bool auth_stack::reload() {
+    if (!policy) {
+        return true;
+    }
+    auto log = common::logger("auth");
+    bool ok = true;
+    for (const auto& file : policy->file_sources()) {
+        const auto r = file->reload();
+        if (!r.ok) {
+            ok = false;
+            log->error("reload: policy file {} not reloaded, its {} old rule(s) stay: {}", file->path(),
+                       r.rules_before, r.error);
+        } else if (r.changed) {
+            log->info("reload: policy file {} reloaded: {} rule(s), {} before", file->path(), r.rules_after,
+                      r.rules_before);
+        } else {
+            log->info("reload: policy file {} unchanged ({} rule(s))", file->path(), r.rules_after);
+        }
+    }
+    policy->authorizer().invalidate();  // each session's next check loads the rules now in force
+    return ok;
+}
+
 auth::http_fetch make_issuer_http(const issuer_settings& issuer, const std::string& where) {
     auth::http_fetch_options o;
     o.ca_file = issuer.ca_file;
     o.allow_http = issuer.allow_http;
-    o.max_body_bytes = 512 * 1024;  // the JWKS limit; metadata and introspection answers are smaller
+    o.timeout = issuer.fetch_timeout;
+    o.max_body_bytes = issuer.max_document_bytes;  // JWKS, metadata and introspection answers alike
     try {
         return auth::make_http_fetch(o);
     } catch (const std::exception& e) {
@@ -362,6 +401,9 @@ auth_stack::remote_issuer make_remote_issuer(const issuer_settings& is, const st
     o.jwks_uri = is.jwks_uri;
     o.allow_http = is.allow_http;
     o.refresh_interval = is.jwks_refresh;
+    o.max_jwks_bytes = is.max_document_bytes;
+    o.max_metadata_bytes = is.max_document_bytes;
+    o.max_refresh_waiters = is.max_unknown_kid_waiters;
     try {
         out.keys = std::make_shared<auth::remote_key_source>(std::move(o), out.http);
     } catch (const std::invalid_argument& e) {
@@ -372,8 +414,9 @@ auth_stack::remote_issuer make_remote_issuer(const issuer_settings& is, const st
 
 /// Waits (bounded) for the first fetch cycle of every remote issuer, so the broker does not start
 /// refusing every token of an issuer whose keys are a few milliseconds away.
-void wait_for_first_keys(const std::vector<auth_stack::remote_issuer>& remote) {
-    const auto deadline = std::chrono::steady_clock::now() + remote_keys_startup_wait;
+void wait_for_first_keys(const std::vector<auth_stack::remote_issuer>& remote,
+                         std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
     auto log = common::logger("auth");
     for (const auto& r : remote) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -429,6 +472,7 @@ void add_introspection(const issuer_settings& is, const std::string& where,
     }
     c.client_id = is.introspection_client_id;
     c.client_secret = introspection_secret(is, where);
+    c.limits.max_body_bytes = is.max_document_bytes;
     auto http = remote != nullptr ? remote->http : make_issuer_http(is, where);
     ic.introspection = std::make_shared<const auth::introspection_client>(std::move(c), std::move(http));
     ic.opaque_tokens = is.opaque_tokens;
@@ -506,7 +550,7 @@ std::unique_ptr<auth_stack> build_auth(const auth_settings& settings, const comm
              "[[auth.issuers]]");
     }
     const bool rechecks = check_introspection(settings);
-    wait_for_first_keys(remote);
+    wait_for_first_keys(remote, settings.startup_key_wait);
     auto stack = std::make_unique<auth_stack>();
     stack->remote_issuers = std::move(remote);
     stack->authn = std::make_unique<auth::token_authenticator>(std::move(cfg), clock);

@@ -14,6 +14,7 @@
 //   leeway = "30s"
 //   max_token_bytes = 8192
 //   builtin_issuer = true               # trust tollgate's own authorization server (in process)
+//   startup_key_wait = "10s"            # serve waits at most this for remote issuers' first JWKS (0s..5m)
 //   permissions_claim = "mqtt_permissions"  # structured permissions claim ("" = not read)
 //   [auth.audit]                        # JSON-lines audit log (audit_wiring.hpp)
 //   [[auth.issuers]]
@@ -27,6 +28,10 @@
 //   ca_file = "/etc/tollgate/idp-ca.pem"   # trust for this issuer's HTTPS (default: system store)
 //   allow_http = false                  # http:// to loopback only, for tests
 //   jwks_refresh = "15m"                # periodic refetch (1s..24h); unknown kid: at most every 10 s
+//   fetch_timeout = "5s"                # one deadline per HTTP exchange (JWKS, metadata, introspection;
+//                                       # 100ms..2m); a slower server counts as an outage
+//   max_document_bytes = 1048576        # JWKS / metadata / introspection response limit (1 KiB..16 MiB)
+//   max_unknown_kid_waiters = 1024      # tokens waiting at once for an unknown-kid refetch (0..1000000)
 //   algorithms = ["RS256", "ES256"]
 //   audiences = ["urn:tollgate:broker"] # optional, default [auth].audience
 //   require_typ = true                  # header typ at+jwt (RFC 9068)
@@ -79,6 +84,9 @@ struct issuer_settings {
     std::string ca_file;      ///< PEM trust anchors for this issuer's HTTPS; empty: system store
     bool allow_http = false;  ///< http:// URLs (must name a loopback host in the configuration)
     std::chrono::milliseconds jwks_refresh{std::chrono::minutes{15}};
+    std::chrono::milliseconds fetch_timeout{5000};  ///< one deadline per HTTP exchange (every endpoint)
+    std::size_t max_document_bytes = 1024 * 1024;   ///< JWKS, metadata and introspection responses
+    std::size_t max_unknown_kid_waiters = 1024;     ///< remote keys only: refresh_async waiters at once
     std::vector<std::string> algorithms{"RS256", "PS256", "ES256", "EdDSA"};
     std::vector<std::string> audiences;
     bool require_typ = true;
@@ -102,6 +110,7 @@ struct auth_settings {
     std::chrono::seconds leeway{30};
     std::size_t max_token_bytes = 8 * 1024;
     bool builtin_issuer = true;
+    std::chrono::milliseconds startup_key_wait{10'000};  ///< serve waits this long for remote issuers' keys
     std::vector<issuer_settings> issuers;
     std::string permissions_claim = "mqtt_permissions";  ///< structured claim ("": off), scope.hpp
     audit_settings audit;                                ///< [auth.audit], audit_wiring.hpp
@@ -147,6 +156,13 @@ struct auth_stack {
             monitor->detach();
         }
     }
+    /// SIGHUP (serve): re-reads every static rule file of [auth.policy] (a file that fails to read or
+    /// check keeps its old rules, and the reason is logged: a bad edit never empties the policy),
+    /// then drops the policy cache, so every session's next PUBLISH / SUBSCRIBE check uses the
+    /// rules now in force. One log line per file (rule counts, changed or not; never rule contents).
+    /// Returns false when a file failed. Never throws. Blocking file reads: call it off the event
+    /// loop; concurrent calls are serialized per file.
+    bool reload();
     /// The authorizer to hand to the broker: the policy authorizer when configured, else `authz`.
     broker::authorizer& authorizer() {
         if (monitor) {
@@ -160,12 +176,13 @@ struct auth_stack {
 /// naming `where`.ca_file when the CA file cannot be loaded.
 [[nodiscard]] auth::http_fetch make_issuer_http(const issuer_settings& issuer, const std::string& where);
 
-/// How long build_auth() waits for the first key fetch of the remote issuers (all at once).
+/// The default of [auth] startup_key_wait: how long build_auth() waits for the first key fetch of
+/// the remote issuers (all at once).
 inline constexpr std::chrono::seconds remote_keys_startup_wait{10};
 
 /// Builds the stack: the built-in issuer (when settings.builtin_issuer and `builtin` is non-null;
 /// its issuer and key manager are read in process, no network) plus every [[auth.issuers]] entry
-/// (key files read now; remote keys fetched now, waiting up to remote_keys_startup_wait for the
+/// (key files read now; remote keys fetched now, waiting up to settings.startup_key_wait for the
 /// first fetch of each: an issuer still without keys then is logged as an error, its tokens are
 /// refused, and its source keeps retrying with backoff). Throws config_error naming the key path on an
 /// unreadable or unusable key file, an unknown algorithm, or when no issuer results.

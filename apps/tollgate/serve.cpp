@@ -1,6 +1,7 @@
 #include "serve.hpp"
 
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <system_error>
@@ -13,6 +14,7 @@
 #include <tollgate/common/log.hpp>
 #include <tollgate/net/io_pool.hpp>
 #include <tollgate/net/server.hpp>
+#include <tollgate/net/work_pool.hpp>
 
 #include "adapters.hpp"
 #include "audit_wiring.hpp"
@@ -158,6 +160,35 @@ class shutdown_control {
     exit_code code_ = exit_code::ok;
 };
 
+// SIGHUP: reloads the static policy files (auth_stack::reload), reopens the audit file (logrotate)
+// and re-reads the TLS listeners' certificate files, on the reload thread (file reads never block
+// a broker worker). Ends with one line saying what changed; each failure is logged with its reason
+// and leaves the old state in force.
+void reload_all(auth_stack* auth, audit_wiring& audit, net::server& server) {
+    const bool policy_ok = auth == nullptr || auth->reload();
+    const bool audit_reopened = audit.reopen();
+    std::size_t tls_reloaded = 0;
+    std::size_t tls_changed = 0;
+    std::size_t tls_failed = 0;
+    auto log = common::logger("app");
+    for (const auto& r : server.reload_tls()) {
+        if (!r.ok) {
+            ++tls_failed;
+            log->error("reload: listener '{}' keeps its TLS certificate: {}", r.listener, r.error);
+            continue;
+        }
+        ++tls_reloaded;
+        tls_changed += r.changed ? 1 : 0;
+        log->info("reload: listener '{}' certificate {} ({})", r.listener,
+                  r.changed ? "replaced" : "unchanged", r.certificate);
+    }
+    log->info(
+        "reload (SIGHUP) done: policy files {}, audit log {}, TLS listeners {} reloaded ({} changed, {} "
+        "failed)",
+        policy_ok ? "ok" : "kept after an error", audit_reopened ? "reopened" : "off", tls_reloaded,
+        tls_changed, tls_failed);
+}
+
 void log_startup(const config& cfg, unsigned threads) {
     auto log = common::logger("app");
     log->info("tollgate starting: {} worker thread(s), data_dir {}", threads, cfg.server.data_dir);
@@ -183,6 +214,9 @@ exit_code serve(const config& cfg, const serve_options& options) {
         return exit_code::failure;
     }
     net::io_pool pool(cfg.server.threads);
+    // SIGHUP is caught from here on (not fatal during startup); it is handled once the pool runs.
+    std::function<void()> on_reload;
+    pool.on_hangup([&on_reload] { on_reload(); });
     log_startup(cfg, pool.size());
     pool_executor executor(pool);
     common::real_clock clock;
@@ -264,8 +298,11 @@ exit_code serve(const config& cfg, const serve_options& options) {
         }
     });
     pool.on_signal([&shutdown](int signal) { shutdown.on_signal(signal); });
+    net::work_pool reloader(1);  // SIGHUP work; declared after what it uses, stopped before it goes
+    on_reload = [&] { reloader.post([&] { reload_all(auth.get(), audit, server); }); };
     std::cout << "tollgate ready" << std::endl;
     pool.run();
+    reloader.stop();
     if (auth) {
         auth->revocations.reset();
         auth->detach_rechecks();

@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include <tollgate/auth/file_source.hpp>
+#include <tollgate/common/secret.hpp>
 
 namespace tollgate::auth {
 namespace {
@@ -72,7 +73,8 @@ bool matches(const std::optional<std::string>& want, std::string_view have) {
 
 }  // namespace
 
-file_source file_source::parse(std::string_view text, const std::string& origin, std::string label) {
+file_source::rule_list file_source::parse_rules(std::string_view text, const std::string& origin,
+                                                const std::string& name) {
     if (text.size() > max_file_bytes) {
         fail(origin, "larger than " + std::to_string(max_file_bytes) + " bytes");
     }
@@ -84,8 +86,7 @@ file_source file_source::parse(std::string_view text, const std::string& origin,
         fail(origin + ":" + std::to_string(where.line) + ":" + std::to_string(where.column),
              std::string(e.description()));
     }
-    file_source out;
-    out.name_ = label.empty() ? "file" : "file " + label;
+    rule_list out;
     for (const auto& [key, node] : doc) {
         if (key.str() != "rule") {
             fail(origin + ": " + std::string(key.str()), "unknown key (rules are [[rule]] tables)");
@@ -129,7 +130,7 @@ file_source file_source::parse(std::string_view text, const std::string& origin,
         if (!act) {
             fail(where + ".action", "must be \"pub\", \"sub\" or \"all\" (got \"" + action + "\")");
         }
-        e.rule = policy_rule{*eff, *act, required(*t, "filter", where), out.name_};
+        e.rule = policy_rule{*eff, *act, required(*t, "filter", where), name};
         // The pattern must compile for some principal: check its grammar with neutral values.
         substitution_values probe;
         probe.client_id = probe.subject = "x";
@@ -142,12 +143,20 @@ file_source file_source::parse(std::string_view text, const std::string& origin,
         e.username = match_key(*t, "username", where);
         e.client_id = match_key(*t, "client_id", where);
         e.subject = match_key(*t, "sub", where);
-        out.rules_.push_back(std::move(e));
+        out.push_back(std::move(e));
     }
     return out;
 }
 
-file_source file_source::from_file(const std::string& path, std::string label) {
+file_source file_source::parse(std::string_view text, const std::string& origin, std::string label) {
+    file_source out;
+    out.name_ = label.empty() ? "file" : "file " + label;
+    out.state_->rules = std::make_shared<const rule_list>(parse_rules(text, origin, out.name_));
+    out.state_->digest = common::sha256(text);
+    return out;
+}
+
+std::string file_source::read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         fail(path, "cannot read the policy file");
@@ -156,12 +165,52 @@ file_source file_source::from_file(const std::string& path, std::string label) {
     text.resize(max_file_bytes + 1);
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<std::size_t>(in.gcount()));
-    return parse(text, path, std::move(label));
+    return text;
+}
+
+file_source file_source::from_file(const std::string& path, std::string label) {
+    file_source out = parse(read_text(path), path, std::move(label));
+    out.path_ = path;
+    return out;
+}
+
+std::size_t file_source::rule_count() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->rules->size();
+}
+
+file_reload_result file_source::reload() {
+    std::lock_guard serial(state_->reloading);
+    file_reload_result out;
+    out.rules_before = out.rules_after = rule_count();
+    if (path_.empty()) {
+        out.error = name_ + ": made from text, there is no file to reload";
+        return out;
+    }
+    try {
+        const std::string text = read_text(path_);
+        auto rules = std::make_shared<const rule_list>(parse_rules(text, path_, name_));
+        auto digest = common::sha256(text);
+        out.rules_after = rules->size();
+        std::lock_guard lock(state_->mutex);
+        out.changed = digest != state_->digest;
+        state_->rules = std::move(rules);
+        state_->digest = std::move(digest);
+        out.ok = true;
+    } catch (const std::exception& e) {
+        out.error = e.what();
+    }
+    return out;
 }
 
 std::vector<policy_rule> file_source::load(const broker::principal& who) {
+    std::shared_ptr<const rule_list> rules;
+    {
+        std::lock_guard lock(state_->mutex);
+        rules = state_->rules;
+    }
     std::vector<policy_rule> out;
-    for (const auto& e : rules_) {
+    for (const auto& e : *rules) {
         if (e.username && (!who.username || *who.username != *e.username)) {
             continue;
         }
