@@ -697,6 +697,19 @@ class CertificateBound(HostileTokenBase):
         self.assert_still_serving()
 
 
+    def test_malformed_cnf_never_accepted_RFC8705_3_1(self):
+        # Finding C1 (fixed in libs/jose 1f493fa): a cnf the broker cannot check is refused, never
+        # taken as "not bound" (RFC 7800 §3.1, RFC 8705 §3, RFC 9449 §7.1 for cnf.jkt).
+        from tollgate_fixture import cert
+        good = self.thumbprint(cert("client.crt"))
+        for i, cnf in enumerate([{"x5t#S256": good + "="}, {"x5t#S256": good.upper()}, {"x5t#S256": ""},
+                                 {"x5t#S256": [good]}, {"x5t#S256": 1}, {"x5t#s256": good, "x5t#S256": "AAAA"},
+                                 {"jkt": good}, "x5t#S256", [good]]):
+            token = self.signed_by_test_issuer(self.make_claims(cnf=cnf))
+            code = self.code(self.tls_client(cert("client.crt"), cert("client.key")), token, "cnf-%d" % i)
+            self.assertIn(code, (NOT_AUTHORIZED, BAD_CREDENTIALS), repr(cnf))
+        self.assert_still_serving()
+
 class ColdTokenFlood(HostileTokenBase):
     def test_connect_flood_with_distinct_cold_tokens_keeps_others_served_HI_23(self):
         # 400 CONNECTs, each with a token the cache has never seen (one signature check each),
