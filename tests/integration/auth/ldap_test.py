@@ -9,7 +9,9 @@ the root DN, and tollgate binds as the read-only service account. Clients get to
 mosquitto_sub, Paho (MQTT 5) and raw MQTT 5 packets. Checked: an LDAP group rule allows a topic the
 token's scope lacks; an LDAP deny overrides a scope allow (PUBACK 0x87, SUBACK 0x87); the identity
 taken from the MQTT user name over StartTLS, with LDAP filter metacharacters in the user name finding
-nothing; an unreachable directory fails closed.
+nothing; an unreachable directory fails closed; nested groups (a cycle, nesting beyond
+max_group_depth failing closed) over ldaps:// with SASL EXTERNAL and the client certificate; an
+ldaps:// server that never completes the TLS handshake denies within connect_timeout.
 """
 
 import os
@@ -17,6 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 import mqtt_wire as w
 from auth_test import TokenClientMixin, auth_config_text
@@ -220,6 +223,86 @@ class LdapFailClosed(LdapTestCase):
         self.assertEqual(p.body[2], NOT_AUTHORIZED)
         self.assertIn(b"policy source unavailable", p.body)  # the Reason String, no LDAP detail
         self.assertNotIn(SERVICE_PASSWORD, self.broker.log_text())
+
+
+class LdapNestedGroupsSaslExternal(LdapTestCase):
+    """ldaps://, SASL EXTERNAL with the fixture's client certificate (mapped by slapd to the service
+    account), and nested groups up to max_group_depth = 2."""
+
+    def source(self):
+        pki = os.path.join(ldap_dir(), "pki")
+        return {"type": "ldap", "url": ldap_file("url-ldaps"), "bind_method": "sasl_external",
+                "cert_file": os.path.join(pki, "client.crt"), "key_file": os.path.join(pki, "client.key"),
+                "ca_file": os.path.join(ldap_dir(), "ca.pem"), "base_dn": self.base, "max_group_depth": 2}
+
+    def group_dn(self, cn):
+        return "cn=%s,ou=groups,%s" % (cn, self.base)
+
+    def test_rules_of_a_group_in_a_group_apply(self):
+        client = self.register(["mqtt:pub:none"])
+        tok = self.token(client, "mqtt:pub:none")
+        dn = self.add_user(client[0])
+        self.add_group("team", [dn], ["allow pub team/#"])
+        self.add_group("dept", [self.group_dn("team")], ["allow pub dept/#", "deny pub team/secret/#"])
+        c = self.connect_v5("ldap-12", tok)
+        self.assertIn(self.puback_reason(c, "team/x", 1), ALLOWED)
+        self.assertIn(self.puback_reason(c, "dept/x", 2), ALLOWED)  # reached through team
+        # The deny of the outer group applies to the inner group's allow.
+        self.assertEqual(self.puback_reason(c, "team/secret/x", 3), NOT_AUTHORIZED)
+
+    def test_cycle_ends_and_nesting_beyond_the_depth_fails_closed(self):
+        looped = self.register(["mqtt:pub:none"])
+        deep = self.register(["mqtt:pub:scoped/#"])
+        ltok = self.token(looped, "mqtt:pub:none")
+        dtok = self.token(deep, "mqtt:pub:scoped/#")
+        ldn = self.add_user(looped[0])
+        self.add_group("ring-a", [ldn, self.group_dn("ring-b")], ["allow pub ring/a"])
+        self.add_group("ring-b", [self.group_dn("ring-a")], ["allow pub ring/b"])
+        c = self.connect_v5("ldap-13", ltok)
+        self.assertIn(self.puback_reason(c, "ring/a", 1), ALLOWED)
+        self.assertIn(self.puback_reason(c, "ring/b", 2), ALLOWED)
+        # deep -> l1 -> l2 -> l3: l3 is beyond max_group_depth = 2, so the source cannot answer and
+        # everything is denied, the scope's allow too (a deny in l3 must not be silently missed).
+        ddn = self.add_user(deep[0])
+        self.add_group("l1", [ddn], ["allow pub l1/#"])
+        self.add_group("l2", [self.group_dn("l1")], [])
+        self.add_group("l3", [self.group_dn("l2")], ["deny pub scoped/#"])
+        d = self.connect_v5("ldap-14", dtok)
+        d.send(w.publish("scoped/x", b"x", qos=1, packet_id=1, version=5))
+        p = d.expect(w.PUBACK)
+        self.assertEqual(p.body[2], NOT_AUTHORIZED)
+        self.assertIn(b"policy source unavailable", p.body)
+        self.assertRegex(self.broker.log_text(), r"nested deeper than max_group_depth")
+
+
+class LdapsSilentServer(LdapTestCase):
+    """An ldaps:// server that accepts TCP and never answers the TLS handshake (a listening socket
+    nobody accepts on): the load ends at connect_timeout and the broker denies (fail closed)."""
+
+    def source(self):
+        import socket
+        self.silent = socket.socket()
+        self.silent.bind(("127.0.0.1", 0))
+        self.silent.listen(16)
+        self.addCleanup(self.silent.close)
+        return {"type": "ldap", "url": "ldaps://127.0.0.1:%d" % self.silent.getsockname()[1],
+                "bind_dn": SERVICE_DN, "bind_password": SERVICE_PASSWORD, "base_dn": self.base,
+                "ca_file": os.path.join(ldap_dir(), "ca.pem"), "connect_timeout": "500ms"}
+
+    def test_handshake_that_never_completes_denies_within_the_timeout(self):
+        client = self.register(["mqtt:all:data/#"])
+        tok = self.token(client, "mqtt:all:data/#")
+        for i in range(2):
+            c = self.connect_v5("ldap-silent-%d" % i, tok)
+            start = time.monotonic()
+            c.send(w.publish("data/a", b"x", qos=1, packet_id=1, version=5))
+            p = c.expect(w.PUBACK)
+            self.assertLess(time.monotonic() - start, 5.0)
+            self.assertEqual(p.body[2], NOT_AUTHORIZED)
+            self.assertIn(b"policy source unavailable", p.body)
+        self.assertRegex(self.broker.log_text(), r"connect_timeout")
+        # The broker still serves: a CONNECT of another client is answered at once.
+        self.connect_v5("ldap-silent-2", tok).close()
 
 
 if __name__ == "__main__":
