@@ -1,4 +1,7 @@
 // audited_authenticator and audited_authorizer: decorators that log every decision (see audit.hpp).
+#include <string>
+#include <string_view>
+
 #include <tollgate/auth/audit.hpp>
 #include <tollgate/common/secret.hpp>
 
@@ -23,6 +26,20 @@ struct pending_authn {
     std::string peer;
     std::string transport;
 };
+
+/// A failed authentication's line gets "detail": the failed check (broker::auth_result::detail,
+/// e.g. "signature is invalid", "token has expired (exp)", "token revoked"; never a secret). It is
+/// added to the formatted object as its last member.
+std::string with_detail(std::string line, std::string_view detail) {
+    if (detail.empty() || line.empty() || line.back() != '}') {
+        return line;
+    }
+    line.pop_back();
+    line += ",\"detail\":\"";
+    append_json_escaped(line, detail);
+    line += "\"}";
+    return line;
+}
 
 void log_authn(audit_log& log, const pending_authn& p, const broker::auth_result& result) {
     audit_record r;
@@ -57,7 +74,9 @@ void log_authn(audit_log& log, const pending_authn& p, const broker::auth_result
             }
             break;
     }
-    log.append(r);
+    const bool failed = result.result == broker::auth_result::outcome::failure;
+    log.append(
+        with_detail(format_audit_record(r), failed ? std::string_view(result.detail) : std::string_view{}));
 }
 
 /// What the authorizer decorator keeps when the answer may come later.

@@ -49,6 +49,14 @@ std::uint64_t introspection_monitor::rechecks_started() const noexcept {
     return target_->started.load();
 }
 
+std::function<void(const std::shared_ptr<token_recheck>&)> introspection_monitor::inactive_handler() const {
+    return [weak = std::weak_ptr<target>(target_)](const std::shared_ptr<token_recheck>& state) {
+        if (auto t = weak.lock(); t && state) {
+            t->end_sessions_of(state, mqtt::reason_code::administrative_action, inactive_reason_string);
+        }
+    };
+}
+
 std::optional<broker::verdict> introspection_monitor::check(const broker::principal& who, broker::action what,
                                                             std::string_view topic_or_filter,
                                                             std::uint8_t qos, bool retain,

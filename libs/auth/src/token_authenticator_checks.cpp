@@ -129,11 +129,15 @@ broker::auth_result token_authenticator::impl::finish(const auth_request& req,
                 return fail(req, reason_code::bad_user_name_or_password, detail::invalid_token,
                             "token no longer active (introspection)", t.get(), fingerprint);
             case token_recheck::status::stale:
-                recheck->start_if_due({});
+                recheck->start_if_due(notify_inactive(recheck));
                 return fail(req, reason_code::bad_user_name_or_password, detail::invalid_token,
                             "no fresh introspection verdict within the grace", t.get(), fingerprint);
             case token_recheck::status::due:
-                recheck->start_if_due({});
+                recheck->start_if_due(notify_inactive(recheck));
+                if (recheck->inactive()) {  // answered inline: this CONNECT is refused too
+                    return fail(req, reason_code::bad_user_name_or_password, detail::invalid_token,
+                                "token no longer active (introspection)", t.get(), fingerprint);
+                }
                 break;
             case token_recheck::status::fresh:
                 break;

@@ -149,6 +149,10 @@ struct token_authenticator::impl : std::enable_shared_from_this<token_authentica
                                                  common::steady_time verified_at);
     /// Called with registry_mutex held.
     void prune_registry();
+    /// The `after` of a re-check started during authenticate(): an inactive answer calls
+    /// config.on_inactive with the token's state (empty when on_inactive is).
+    [[nodiscard]] std::function<void(const introspection_result&)> notify_inactive(
+        const std::shared_ptr<token_recheck>& state) const;
     std::shared_ptr<token_recheck> find_recheck(const std::string& key);
     /// An opaque token: a fresh cached introspection answer, else the opaque issuer's endpoint.
     void authenticate_opaque(auth_request req, std::optional<common::shared_bytes> cert,

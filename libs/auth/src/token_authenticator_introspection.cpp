@@ -3,6 +3,8 @@
 // "Introspection").
 #include <algorithm>
 
+#include <tollgate/auth/claim_mapping.hpp>
+
 #include "token_authenticator_impl.hpp"
 
 namespace tollgate::auth {
@@ -57,6 +59,22 @@ void token_authenticator::impl::prune_registry() {
     });
 }
 
+std::function<void(const introspection_result&)> token_authenticator::impl::notify_inactive(
+    const std::shared_ptr<token_recheck>& state) const {
+    if (!config.on_inactive) {
+        return {};
+    }
+    return [handler = config.on_inactive,
+            weak = std::weak_ptr<token_recheck>(state)](const introspection_result& r) {
+        if (r.state != introspection_result::verdict::inactive) {
+            return;
+        }
+        if (auto s = weak.lock()) {
+            handler(s);
+        }
+    };
+}
+
 std::shared_ptr<token_recheck> token_authenticator::impl::find_recheck(const std::string& key) {
     std::lock_guard lock(registry_mutex);
     auto it = registry.find(key);
@@ -95,6 +113,7 @@ void token_authenticator::impl::authenticate_opaque(auth_request req,
             auth_result gone;
             gone.reason = reason_code::server_unavailable;
             gone.reason_string = "server shutting down";
+            gone.detail = "authenticator shut down during introspection";
             done(std::move(gone));
             return;
         }
@@ -115,6 +134,9 @@ broker::auth_result token_authenticator::impl::introspected(const auth_request& 
     if (failed) {
         if (known && r.state != introspection_result::verdict::unavailable) {
             known->mark_inactive();
+            if (config.on_inactive) {
+                config.on_inactive(known);  // the token's live sessions end now, not at their next packet
+            }
         }
         return fail(req, reason_code::bad_user_name_or_password, detail::invalid_token,
                     "introspection: " + *failed, nullptr, fingerprint);
@@ -130,7 +152,8 @@ broker::auth_result token_authenticator::impl::introspected(const auth_request& 
     e->exp = r.exp.value_or(0);
     e->nbf = r.nbf;
     e->iat = r.iat;
-    e->scopes = std::move(r.scopes);
+    e->scopes = st.config.scope_claim == "scope" ? std::move(r.scopes)
+                                                 : scopes_from_claims(r.claims, st.config.scope_claim);
     e->claims = std::move(r.claims);
     e->fingerprint = fingerprint;
     e->fetched_at = started;

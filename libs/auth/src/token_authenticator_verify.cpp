@@ -2,6 +2,7 @@
 // cold verification of a JWT (see token_authenticator.hpp, "Unknown kid").
 #include <spdlog/spdlog.h>
 
+#include <tollgate/auth/claim_mapping.hpp>
 #include <tollgate/common/secret.hpp>
 #include <tollgate/jose/base64url.hpp>
 #include <tollgate/jose/json.hpp>
@@ -136,9 +137,9 @@ token_authenticator::impl::outcome token_authenticator::impl::verify(std::string
     t->exp = r->exp().value_or(0);
     t->nbf = r->nbf();
     t->iat = r->iat();
-    t->scopes = r->scope();
     t->cnf_x5t_s256 = r->cnf_x5t_s256();
     t->claims = r->claims();
+    t->scopes = scopes_from_claims(t->claims, st->config.scope_claim);
     t->fingerprint = common::secret_fingerprint(token);
     out.token = std::move(t);
     return out;

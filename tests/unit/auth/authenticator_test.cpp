@@ -1,10 +1,14 @@
 // token_authenticator through the real broker: token sources (password, CUSTOM-JWT, OAUTH2-JWT),
 // every jose attack replayed through CONNECT, the verified-token cache, client-id and RFC 8705
 // certificate binding, reason codes per case.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include <gtest/gtest.h>
 
+#include <tollgate/auth/audit.hpp>
 #include <tollgate/jose/base64url.hpp>
 
 #include "token_env.hpp"
@@ -476,6 +480,79 @@ TEST(token_auth, offloaded_verification_calls_done_once) {
     queued.front()();
     EXPECT_EQ(calls, 1);
     EXPECT_EQ(out.result, broker::auth_result::outcome::success);
+}
+
+// Every refusal names its failed check in auth_result::detail (never sent to the client), and the
+// audit decorator writes it as "detail" in the failed authentication's line, escaped, without the
+// token.
+TEST(token_auth, refusal_detail_names_the_check_and_reaches_the_audit_line) {
+    common::manual_clock clock;
+    token_env env(clock);
+    token_auth_config cfg;
+    cfg.issuers.push_back(env.config());
+    cfg.binding = client_id_binding::client_id_claim;
+    token_authenticator authn(cfg, clock);
+    char tmpl[] = "/tmp/tollgate-authn-audit-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    const std::string file = dir + "/audit.jsonl";
+    auto log = std::make_shared<audit_log>(audit_options{file}, clock);
+    audited_authenticator audited(authn, log);
+    auto attempt = [&](const std::string& token, const std::string& client_id) {
+        broker::auth_request r;
+        r.client_id = client_id;
+        r.password = bytes_of(token);
+        broker::auth_result out;
+        audited.authenticate(std::move(r), [&](broker::auth_result x) { out = std::move(x); });
+        return out;
+    };
+    const auto good = env.token();
+    const auto other = jose::key::generate(jose::algorithm::es256, "k1");  // same kid, another key
+    const auto forged = env.sign(env.claims(), &other);
+    const auto expired = env.token("mqtt:all:#", -120);
+    auto revoked_claims = env.claims();
+    const std::string revoked_jti(revoked_claims["jti"].as_string());
+    const auto revoked = env.sign(revoked_claims);
+    authn.revoke(revocation{revocation::kind::access_token, std::string(issuer), revoked_jti, 0, 0});
+    struct expectation {
+        std::string token;
+        std::string client_id;
+        std::string detail;
+    };
+    const std::vector<expectation> cases{
+        {forged, "app-1", "signature is invalid"},
+        {expired, "app-1", "token has expired (exp)"},
+        {revoked, "app-1", "token revoked"},
+        {good, "someone-else", "client id not bound to the token"},
+        {"", "app-1", "no token"},
+        {"not-a-jwt", "app-1", "token is not a compact JWS (header.payload.signature)"},
+    };
+    for (const auto& c : cases) {
+        const auto r = attempt(c.token, c.client_id);
+        EXPECT_EQ(r.result, broker::auth_result::outcome::failure) << c.detail;
+        EXPECT_EQ(r.detail, c.detail);
+        EXPECT_EQ(r.reason_string.find(c.detail), std::string::npos);  // the client sees no detail
+    }
+    EXPECT_EQ(attempt(good, "app-1").result, broker::auth_result::outcome::success);
+    log->flush();
+    std::ifstream in(file);
+    std::vector<boost::json::object> lines;
+    std::string all;
+    for (std::string line; std::getline(in, line);) {
+        all += line + "\n";
+        lines.push_back(boost::json::parse(line).as_object());
+    }
+    ASSERT_EQ(lines.size(), cases.size() + 1);
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        EXPECT_EQ(lines[i].at("outcome"), "failure");
+        EXPECT_EQ(lines[i].at("detail"), boost::json::value(cases[i].detail));
+    }
+    EXPECT_FALSE(lines.back().contains("detail"));  // success: no failed check
+    for (const auto* secret : {&good, &forged, &expired, &revoked}) {
+        EXPECT_EQ(all.find(*secret), std::string::npos);
+        EXPECT_EQ(all.find(secret->substr(secret->rfind('.') + 1)), std::string::npos);
+    }
+    log.reset();
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

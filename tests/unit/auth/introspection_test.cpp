@@ -251,6 +251,7 @@ struct introspect_fixture {
         ic.recheck.retry = 2s;
         cfg.issuers.push_back(std::move(ic));
         cfg.audience = std::string(audience);
+        cfg.on_inactive = monitor.inactive_handler();  // as auth_wiring does
         authn = std::make_unique<token_authenticator>(std::move(cfg), f.clock);
         f.start(&monitor, authn.get());
         monitor.attach(*f.b);
@@ -454,6 +455,78 @@ TEST(session_recheck, inactive_verdict_ends_every_session_of_the_token) {
     auto& again = x.f.client(0);
     EXPECT_EQ(x.connect(again, "d3", t).reason_code, reason_code::bad_user_name_or_password);
     EXPECT_EQ(x.idp.requests.size(), 2U);  // remembered: refused without asking again
+}
+
+// An inactive verdict found during another client's CONNECT (an opaque token whose cached answer is
+// older than the interval is introspected again) ends the token's live sessions at once: they get
+// DISCONNECT 0x98 without sending anything.
+TEST(session_recheck, inactive_verdict_at_connect_ends_the_other_sessions_at_once) {
+    introspect_fixture x;
+    const auto t = x.opaque();
+    auto& c1 = x.f.client(0);
+    auto& c2 = x.f.client(1);
+    ASSERT_EQ(x.connect(c1, "d1", t).reason_code, reason_code::success);
+    ASSERT_EQ(x.connect(c2, "d2", t).reason_code, reason_code::success);
+    auto& other = x.f.client(0);  // a session of another token stays
+    const auto u = x.opaque();
+    ASSERT_EQ(x.connect(other, "d9", u).reason_code, reason_code::success);
+    x.revoke_at_issuer(t);
+    x.f.advance(10s);
+    x.idp.deferred = true;
+    auto& c3 = x.f.client(1);
+    auto conn = c3.make_connect("d3");
+    conn.password = bytes_of(t);
+    c3.send(conn);
+    x.f.settle();
+    EXPECT_TRUE(c3.inbox_empty());  // the CONNECT waits for the issuer
+    EXPECT_TRUE(c1.inbox_empty());
+    x.idp.answer_pending();
+    x.f.settle();
+    EXPECT_EQ(c3.expect<mqtt::connack>().reason_code, reason_code::bad_user_name_or_password);
+    for (auto* c : {&c1, &c2}) {
+        auto d = c->expect<mqtt::disconnect>();
+        EXPECT_EQ(d.reason_code, reason_code::administrative_action);
+        EXPECT_EQ(d.properties.reason_string, inactive_reason_string);
+        EXPECT_TRUE(c->closed());
+    }
+    EXPECT_FALSE(other.closed());
+    EXPECT_TRUE(other.inbox_empty());
+    EXPECT_EQ(x.monitor.rechecks_started(), 0U);  // no packet of c1/c2 was needed
+}
+
+// A JWT whose verdict is due: the CONNECT is accepted and starts the re-check; its inactive answer
+// ends every session of the token at once, the new one included.
+TEST(session_recheck, recheck_started_by_a_connect_ends_every_session_when_inactive) {
+    introspect_fixture x(false);
+    const auto jwt = x.env.token();
+    x.idp.answers[jwt] = R"({"active":true})";
+    auto& c1 = x.f.client(0);
+    ASSERT_EQ(x.connect(c1, "d1", jwt).reason_code, reason_code::success);
+    x.f.advance(10s);
+    x.idp.deferred = true;
+    x.idp.answers[jwt] = R"({"active":false})";
+    auto& c2 = x.f.client(1);
+    EXPECT_EQ(x.connect(c2, "d2", jwt).reason_code, reason_code::success);  // due: accepted, checked
+    ASSERT_EQ(x.idp.pending.size(), 1U);
+    x.idp.answer_pending();
+    x.f.settle();
+    for (auto* c : {&c1, &c2}) {
+        auto d = c->expect<mqtt::disconnect>();
+        EXPECT_EQ(d.reason_code, reason_code::administrative_action);
+        EXPECT_EQ(d.properties.reason_string, inactive_reason_string);
+        EXPECT_TRUE(c->closed());
+    }
+    // Answered inline, the same check refuses the CONNECT that started it.
+    x.idp.deferred = false;
+    const auto jwt2 = x.env.token();
+    x.idp.answers[jwt2] = R"({"active":true})";
+    auto& c3 = x.f.client(0);
+    ASSERT_EQ(x.connect(c3, "d3", jwt2).reason_code, reason_code::success);
+    x.f.advance(10s);
+    x.idp.answers[jwt2] = R"({"active":false})";
+    auto& c4 = x.f.client(1);
+    EXPECT_EQ(x.connect(c4, "d4", jwt2).reason_code, reason_code::bad_user_name_or_password);
+    EXPECT_EQ(c3.expect<mqtt::disconnect>().reason_code, reason_code::administrative_action);
 }
 
 TEST(session_recheck, unreachable_allowed_during_grace_then_denied_and_disconnected) {

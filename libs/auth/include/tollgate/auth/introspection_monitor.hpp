@@ -13,7 +13,9 @@
 //  - inactive (a re-check answered that the token is no longer active): denied (PUBACK/PUBREC/SUBACK
 //    0x87, rule "introspection") and every session of the token is ended: MQTT 5 DISCONNECT 0x98
 //    administrative action, reason string "token no longer active"; MQTT 3.1.1 closed. A background
-//    re-check answering inactive ends them at once, without waiting for their next packet.
+//    re-check answering inactive ends them at once, without waiting for their next packet; so does
+//    an inactive verdict that token_authenticator learns during another client's CONNECT, when its
+//    token_auth_config::on_inactive is inactive_handler() (auth_wiring does this).
 //  - stale (no fresh verdict for interval + grace, e.g. the endpoint is unreachable): fail closed:
 //    denied, and the session ended with DISCONNECT 0x87 not authorized, reason string
 //    "token could not be re-checked".
@@ -25,6 +27,7 @@
 // background callbacks run on the HTTP client's thread.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include <tollgate/auth/token_authenticator.hpp>
@@ -52,6 +55,13 @@ class introspection_monitor final : public broker::authorizer {
     std::optional<broker::verdict> check(const broker::principal& who, broker::action what,
                                          std::string_view topic_or_filter, std::uint8_t qos, bool retain,
                                          std::function<void(broker::verdict)> done) override;
+
+    /// A function that ends every live session of a token (by its shared token_recheck), as an
+    /// inactive re-check does: MQTT 5 DISCONNECT 0x98 "token no longer active", MQTT 3.1.1 closed.
+    /// For token_auth_config::on_inactive, so that an inactive verdict found during a CONNECT ends
+    /// the token's other sessions at once. Any thread; holds the monitor weakly (a no-op once the
+    /// monitor is destroyed or detached).
+    [[nodiscard]] std::function<void(const std::shared_ptr<token_recheck>&)> inactive_handler() const;
 
     /// Background re-checks started by this monitor.
     [[nodiscard]] std::uint64_t rechecks_started() const noexcept;

@@ -32,7 +32,9 @@
 //  - and recheck.interval > 0: every session of the issuer's tokens carries a token_recheck (shared
 //    by all sessions of one token, in session_context::recheck) that introspection_monitor re-checks
 //    periodically. On CONNECT, a token whose last verdict is inactive, or older than interval +
-//    grace, is refused (0x86); one older than the interval starts a background re-check.
+//    grace, is refused (0x86); one older than the interval starts a background re-check. An
+//    inactive verdict learnt during a CONNECT (either way) is passed to token_auth_config::
+//    on_inactive, which ends the token's other live sessions at once.
 //
 // Unknown kid: a JWT naming a kid its issuer's current key set lacks starts a key refresh for that
 // issuer, at most once per unknown_kid_refresh_interval. When the key source refreshes
@@ -44,7 +46,9 @@
 //
 // Thread-safety: authenticate() may be called from any number of threads at once; `done` is called
 // exactly once: inline, on the offload executor (cold JWT verification, when configured), or on the
-// HTTP client's thread (introspection; a key refresh for an unknown kid without offload). Key sources must be
+// HTTP client's thread (introspection; a key refresh for an unknown kid without offload), except
+// that an offload executor that is shutting down may drop it (then `done` is never called; serve
+// closes an authentication_gate first, token_authenticator_offload.hpp). Key sources must be
 // thread-safe.
 #include <chrono>
 #include <cstddef>
@@ -126,6 +130,10 @@ struct issuer_config {
     bool opaque_tokens = false;
     /// Periodic re-check of live sessions by introspection (needs `introspection`; interval 0: off).
     recheck_policy recheck;
+    /// The claim (or dotted path, e.g. "realm_access.roles") holding the token's scopes: a
+    /// space-separated string or an array of strings (claim_mapping.hpp). Read from a JWT's claims
+    /// and, when it is not "scope", from an introspection answer too (RFC 7662 §2.2 names "scope").
+    std::string scope_claim = "scope";
 };
 
 enum class client_id_binding { none, client_id_claim, subject, claim };
@@ -151,8 +159,16 @@ struct token_auth_config {
     std::size_t max_revocations = 100000;
     scope_limits scopes;
     /// When set, cold verifications (signature checks) run through it instead of inline, keeping the
-    /// broker's event loop free. It must run the function exactly once, on any thread.
+    /// broker's event loop free (verify_pool::executor(), token_authenticator_offload.hpp). It runs
+    /// the function once on any thread, or drops it (destroys it unrun) when shutting down: the
+    /// request's `done` is then never called.
     std::function<void(std::function<void()>)> offload;
+    /// Called when an introspection answer learnt during authenticate() (an opaque token's, or the
+    /// re-check a CONNECT started for a due or stale verdict) says that a token with live sessions is
+    /// no longer active, with the token's shared re-check state, so that its other sessions end at
+    /// once instead of at their next packet (introspection_monitor::inactive_handler()). Runs on the
+    /// HTTP client's thread, or inline. May be empty.
+    std::function<void(const std::shared_ptr<token_recheck>&)> on_inactive;
 };
 
 /// What the authenticator stores in broker::principal::context: the compiled permissions and the
