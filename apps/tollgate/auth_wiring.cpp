@@ -212,6 +212,12 @@ issuer_settings parse_issuer(const toml::table& table, const std::string& path) 
     }
     string_array(r, table, "audiences", out.audiences);
     r.boolean("require_typ", out.require_typ);
+    r.string("scope_claim", out.scope_claim);
+    if (out.scope_claim.size() > 256 ||
+        std::any_of(out.scope_claim.begin(), out.scope_claim.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+        fail(r.path_of("scope_claim"), "must be a claim name or dotted path (at most 256 printable bytes)");
+    }
     introspection_keys(r, path, out);
     r.finish();
     return out;
@@ -298,6 +304,7 @@ auth_settings parse_auth_settings(const toml::table& table, const std::string& p
     r.integer("cache_size", out.cache_size, 0, 10'000'000);
     r.seconds("leeway", out.leeway, std::chrono::seconds{0}, std::chrono::seconds{300});
     r.integer("max_token_bytes", out.max_token_bytes, 256, 65535);
+    r.integer("verify_threads", out.verify_threads, 0, 64);
     r.boolean("builtin_issuer", out.builtin_issuer);
     r.duration("startup_key_wait", out.startup_key_wait, std::chrono::milliseconds{0},
                std::chrono::minutes{5});
@@ -495,6 +502,32 @@ bool check_introspection(const auth_settings& settings) {
     return rechecks;
 }
 
+/// The authorizer chain (policy sources, the re-check monitor), the verify threads, then the
+/// authenticator behind its gate: its cold checks offloaded to the verify threads, and an inactive
+/// introspection verdict it learns during a CONNECT ending the token's other sessions through the
+/// monitor at once.
+void assemble(auth_stack& stack, const auth_settings& settings, auth::token_auth_config cfg, bool rechecks,
+              const common::clock& clock) {
+    if (settings.policy) {
+        stack.policy = build_policy(*settings.policy, stack.authz, clock);
+    }
+    if (rechecks) {
+        stack.monitor = std::make_unique<auth::introspection_monitor>(stack.authorizer(), clock);
+        cfg.on_inactive = stack.monitor->inactive_handler();
+    }
+    if (settings.verify_threads > 0) {
+        stack.verify = std::make_unique<auth::verify_pool>(settings.verify_threads);
+        cfg.offload = stack.verify->executor();
+        common::logger("auth")->info("cold token signature checks on {} verify thread(s)",
+                                     settings.verify_threads);
+    } else {
+        common::logger("auth")->info(
+            "cold token signature checks inline on the broker workers (verify_threads = 0)");
+    }
+    stack.authn = std::make_unique<auth::token_authenticator>(std::move(cfg), clock);
+    stack.gate = std::make_unique<auth::authentication_gate>(*stack.authn);
+}
+
 }  // namespace
 
 std::unique_ptr<auth_stack> build_auth(const auth_settings& settings, const common::clock& clock,
@@ -541,6 +574,7 @@ std::unique_ptr<auth_stack> build_auth(const auth_settings& settings, const comm
         }
         ic.audiences = is.audiences;
         ic.require_at_jwt = is.require_typ;
+        ic.scope_claim = is.scope_claim;
         add_introspection(is, where, is.key_files.empty() ? &remote.back() : nullptr, ic);
         cfg.issuers.push_back(std::move(ic));
     }
@@ -553,13 +587,7 @@ std::unique_ptr<auth_stack> build_auth(const auth_settings& settings, const comm
     wait_for_first_keys(remote, settings.startup_key_wait);
     auto stack = std::make_unique<auth_stack>();
     stack->remote_issuers = std::move(remote);
-    stack->authn = std::make_unique<auth::token_authenticator>(std::move(cfg), clock);
-    if (settings.policy) {
-        stack->policy = build_policy(*settings.policy, stack->authz, clock);
-    }
-    if (rechecks) {
-        stack->monitor = std::make_unique<auth::introspection_monitor>(stack->authorizer(), clock);
-    }
+    assemble(*stack, settings, std::move(cfg), rechecks, clock);
     return stack;
 }
 

@@ -13,6 +13,8 @@
 //   cache_size = 10000
 //   leeway = "30s"
 //   max_token_bytes = 8192
+//   verify_threads = 1                  # threads for cold signature checks (0..64; 0: inline on the
+//                                       # broker worker)
 //   builtin_issuer = true               # trust tollgate's own authorization server (in process)
 //   startup_key_wait = "10s"            # serve waits at most this for remote issuers' first JWKS (0s..5m)
 //   permissions_claim = "mqtt_permissions"  # structured permissions claim ("" = not read)
@@ -35,6 +37,8 @@
 //   algorithms = ["RS256", "ES256"]
 //   audiences = ["urn:tollgate:broker"] # optional, default [auth].audience
 //   require_typ = true                  # header typ at+jwt (RFC 9068)
+//   scope_claim = "scope"               # claim or dotted path holding the scopes ("scp", "permissions",
+//                                       # "realm_access.roles"); string or array of strings
 //   introspection_endpoint = "https://idp.example/introspect"  # RFC 7662; default: from discovery
 //   introspection_client_id = "tollgate"                        # client_secret_basic credentials
 //   introspection_client_secret_file = "/etc/tollgate/introspection-secret"  # or ..._secret = "..."
@@ -60,6 +64,7 @@
 #include <tollgate/auth/revocation.hpp>
 #include <tollgate/auth/scope_authorizer.hpp>
 #include <tollgate/auth/token_authenticator.hpp>
+#include <tollgate/auth/token_authenticator_offload.hpp>
 #include <tollgate/common/clock.hpp>
 #include <tollgate/oauth/events.hpp>
 #include <tollgate/oauth/server.hpp>
@@ -90,6 +95,9 @@ struct issuer_settings {
     std::vector<std::string> algorithms{"RS256", "PS256", "ES256", "EdDSA"};
     std::vector<std::string> audiences;
     bool require_typ = true;
+    /// Claim (or dotted path) holding the scopes: string (space-separated) or array of strings
+    /// (auth/claim_mapping.hpp). The built-in issuer always uses "scope".
+    std::string scope_claim = "scope";
     // RFC 7662 introspection (docs/auth.md "Introspection"); on when introspection_client_id is set.
     std::string introspection_endpoint;  ///< empty: from the discovery metadata
     std::string introspection_client_id;
@@ -109,6 +117,8 @@ struct auth_settings {
     std::size_t cache_size = 10000;
     std::chrono::seconds leeway{30};
     std::size_t max_token_bytes = 8 * 1024;
+    /// Threads running cold signature checks (auth::verify_pool), 0..64; 0: inline on the broker worker.
+    unsigned verify_threads = 1;
     bool builtin_issuer = true;
     std::chrono::milliseconds startup_key_wait{10'000};  ///< serve waits this long for remote issuers' keys
     std::vector<issuer_settings> issuers;
@@ -123,6 +133,24 @@ struct auth_settings {
 /// The authenticator and authorizer `serve` hands to the broker, plus what keeps revocation wired.
 struct auth_stack {
     std::unique_ptr<auth::token_authenticator> authn;
+    /// [auth] verify_threads > 0: the threads that run authn's cold signature checks
+    /// (token_auth_config::offload), so a broker worker never verifies a signature. Null: inline.
+    std::unique_ptr<auth::verify_pool> verify;
+    /// `authn` behind a gate (token_authenticator_offload.hpp): what serve hands to the broker.
+    std::unique_ptr<auth::authentication_gate> gate;
+    broker::authenticator& authenticator() { return *gate; }
+    /// Call before the broker is destroyed: closes the gate (no authentication answer reaches the
+    /// broker from then on, whichever thread it comes from: a verify thread, an introspection or a
+    /// key refresh), then stops the verify threads (checks not started are dropped, running ones
+    /// finish). Idempotent; the stack's destructor does the same.
+    void stop_authentication() {
+        if (gate) {
+            gate->close();
+        }
+        if (verify) {
+            verify->stop();
+        }
+    }
     auth::scope_authorizer authz;
     /// Subscribes to the built-in authorization server's revocation events: each ends the matching
     /// sessions of `b` (v5 DISCONNECT 0x98 "token revoked") and is remembered by the authenticator.

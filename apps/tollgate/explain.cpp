@@ -10,7 +10,7 @@
 #include <iostream>
 #include <sstream>
 
-#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <tollgate/auth/audit.hpp>
 #include <tollgate/auth/scope.hpp>
@@ -180,19 +180,15 @@ void print_grants(std::ostream& out, const broker::principal& who, const bj::obj
     }
 }
 
-/// The authenticator's log lines during the call, captured instead of printed on stderr.
-struct captured_auth_log {
-    captured_auth_log() {
+/// Logging for the command: warnings and errors on stderr, except the authenticator's refusal line
+/// (level warn), which would repeat what the report says (auth_result::detail names the check).
+struct quiet_auth_log {
+    quiet_auth_log() {
         common::log_options quiet;
         quiet.level = "warn";
         common::configure_logging(quiet);
-        auto log = common::logger("auth");
-        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text);
-        sink->set_pattern("%l: %v");
-        log->sinks() = {sink};
-        log->set_level(spdlog::level::info);
+        common::logger("auth")->set_level(spdlog::level::err);
     }
-    std::ostringstream text;
 };
 
 struct loaded_stack {
@@ -271,7 +267,7 @@ std::optional<broker::verdict> authorize(broker::authorizer& authz, const broker
     return later.get();
 }
 
-int explain(const explain_options& o, std::ostream& out, captured_auth_log& captured) {
+int explain(const explain_options& o, std::ostream& out) {
     common::real_clock clock;
     const std::string token = read_token(o.token_file);
     auto loaded = load_stack(o, clock);
@@ -296,10 +292,8 @@ int explain(const explain_options& o, std::ostream& out, captured_auth_log& capt
         out << "authentication: FAILED, CONNACK 0x" << std::hex << static_cast<int>(result.reason) << std::dec
             << " (" << mqtt::to_string(result.reason) << "), reason string '" << result.reason_string
             << "'\n";
-        std::istringstream lines(captured.text.str());
-        for (std::string line; std::getline(lines, line);) {
-            out << "  authenticator: " << line << "\n";
-        }
+        out << "  failed check: "
+            << printable(result.detail.empty() ? std::string("(not named)") : result.detail) << "\n";
         return exit_denied;
     }
     out << "authentication: OK (issuer " << printable(result.who->issuer) << ", subject "
@@ -333,8 +327,8 @@ int run_explain(const explain_options& o, std::ostream& out, std::ostream& err) 
         return exit_usage;
     }
     try {
-        captured_auth_log captured;
-        return explain(o, out, captured);
+        quiet_auth_log quiet;
+        return explain(o, out);
     } catch (const std::exception& e) {
         err << "tollgate admin explain: " << e.what() << "\n";
         return exit_usage;

@@ -9,7 +9,7 @@
 // authentication and authorization stack as `serve` (build_auth; the built-in issuer's keys read
 // from the data directory's database, so it works while serve runs), and then:
 //  1. authenticates the token exactly as a CONNECT with that client id and username would (every
-//     check; on failure the reason code and the authenticator's own log line naming the check),
+//     check; on failure the reason code and the failed check, broker::auth_result::detail),
 //  2. prints the token's claims (iss, sub, client_id, jti, exp, scopes; marked unverified when
 //     authentication failed), the compiled grants and the dropped scopes or entries with why,
 //  3. asks the authorizer about the topic and prints the decision and the rule that decided.

@@ -242,7 +242,7 @@ exit_code serve(const config& cfg, const serve_options& options) {
     }
     broker::anonymous_authenticator anon(cfg.mqtt.allow_anonymous && !cfg.auth.enabled);
     broker::allow_all_authorizer allow_all;
-    broker::authenticator& authn = auth ? static_cast<broker::authenticator&>(*auth->authn) : anon;
+    broker::authenticator& authn = auth ? auth->authenticator() : anon;  // verify_threads: auth_wiring.hpp
     broker::authorizer& authz =
         auth ? auth->authorizer() : allow_all;  // with [auth.policy]: policy_wiring.hpp
     broker::memory_persistence store;
@@ -305,6 +305,7 @@ exit_code serve(const config& cfg, const serve_options& options) {
     reloader.stop();
     if (auth) {
         auth->revocations.reset();
+        auth->stop_authentication();  // no authentication answer may reach the broker once it is gone
         auth->detach_rechecks();
         if (auth->policy) {
             auth->policy->stop();  // no policy load may answer into the broker once it is gone

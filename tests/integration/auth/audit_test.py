@@ -15,6 +15,7 @@ import time
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
+import mqtt_wire as w
 from auth_test import TokenClientMixin, auth_config_text, mosquitto_pub
 from tollgate_fixture import BrokerTestCase, binary_path, main, toml_value, wait_until
 
@@ -135,13 +136,13 @@ class AuditAndExplain(TokenClientMixin, BrokerTestCase):
         self.assertEqual(rc, EXPLAIN_DENIED, out)
         self.assertIn("authentication: FAILED, CONNACK 0x86", out)
         self.assertIn("NOT verified", out)
-        self.assertIn("check=", out)  # the authenticator's own line naming the failed check
+        self.assertIn("failed check: signature is invalid", out)  # auth_result::detail
         expired = self.issuer.token(ttl=-60, claims={"scope": "mqtt:all:#"})
         rc, out = self.explain(expired, "--client-id", "c", "--publish", "a/x")
         self.assertEqual(rc, EXPLAIN_DENIED, out)
         self.assertIn("authentication: FAILED", out)
         self.assertIn("s ago", out)
-        self.assertIn("expired", out.lower())
+        self.assertIn("failed check: token has expired (exp)", out)
         # Other key, same kid: the signature does not verify.
         rc, out = self.explain(self.issuer.token(wrong_key=True), "--client-id", "c", "--publish", "a/x")
         self.assertEqual(rc, EXPLAIN_DENIED, out)
@@ -219,6 +220,35 @@ class AuditAndExplain(TokenClientMixin, BrokerTestCase):
             text = f.read()
         self.assertNotIn(tok, text)
         self.assertNotIn(tok.split(".")[2], text)  # not even the signature
+
+    def test_audit_detail_names_the_failed_check_of_expired_and_forged_tokens(self):
+        client = self.register(["mqtt:pub:a/#"])
+        tok = self.token(client, "mqtt:pub:a/#")
+        head, payload, sig = tok.split(".")
+        forged = "%s.%s.%s" % (head, payload, sig[:-4] + ("AAAA" if not sig.endswith("AAAA") else "BBBB"))
+        expired = self.issuer.token(ttl=-60, claims={"scope": "mqtt:all:#"})
+        for client_id, t in (("det-forged", forged), ("det-expired", expired)):
+            c, ack = self.raw_connect_v5(client_id, username="oauth2", password=t.encode())
+            self.assertEqual(w.connack_reason(ack), 0x86)
+            self.assertNotIn(b"signature", ack.body)  # the detail is never sent to the client
+            self.assertNotIn(b"exp)", ack.body)
+        forged_line = self.wait_audit(lambda e: e.get("client_id") == "det-forged", "the forged CONNECT")[0]
+        expired_line = self.wait_audit(lambda e: e.get("client_id") == "det-expired", "the expired CONNECT")[0]
+        for line in (forged_line, expired_line):
+            self.assertEqual((line["event"], line["outcome"], line["reason_code"]), ("authn", "failure", "0x86"))
+            self.assertEqual(line["reason"], "invalid token")
+        self.assertEqual(forged_line["detail"], "signature is invalid")
+        self.assertEqual(expired_line["detail"], "token has expired (exp)")
+        c, ack = self.raw_connect_v5("det-ok", username="oauth2", password=tok.encode())
+        self.assertEqual(w.connack_reason(ack), 0)
+        success = self.wait_audit(lambda e: e.get("client_id") == "det-ok", "the genuine CONNECT")[0]
+        self.assertEqual(success["outcome"], "success")
+        self.assertNotIn("detail", success)
+        with open(self.audit_path, encoding="utf-8") as f:
+            text = f.read()
+        for t in (tok, forged, expired):
+            self.assertNotIn(t, text)
+            self.assertNotIn(t.split(".")[2], text)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 // apps/tollgate/auth_wiring: the [auth] section (strict like config.cpp), building the stack from
 // static key files, and revocation events from the authorization server's hub ending live sessions.
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -86,6 +88,31 @@ TEST(auth_config, errors_name_the_key_path) {
                   .find("auth.issuers[0].keys[0].kd"),
               std::string::npos);
     EXPECT_NE(error_of("[auth]\nleeway = \"1h\"\n").find("auth.leeway"), std::string::npos);
+    EXPECT_NE(error_of("[auth]\nverify_threads = 65\n").find("auth.verify_threads"), std::string::npos);
+    EXPECT_NE(error_of("[auth]\nverify_threads = -1\n").find("auth.verify_threads"), std::string::npos);
+    EXPECT_NE(error_of("[auth]\nverify_threads = \"2\"\n").find("auth.verify_threads"), std::string::npos);
+    const std::string issuer = "[auth]\n[[auth.issuers]]\nissuer = \"i\"\nkeys = [\"k\"]\n";
+    EXPECT_NE(error_of(issuer + "scope_claim = \"\"\n").find("auth.issuers[0].scope_claim"),
+              std::string::npos);
+    EXPECT_NE(error_of(issuer + "scope_claim = [\"scp\"]\n").find("auth.issuers[0].scope_claim"),
+              std::string::npos);
+    EXPECT_NE(error_of(issuer + "scope_claim = \"a\\nb\"\n").find("auth.issuers[0].scope_claim"),
+              std::string::npos);
+    EXPECT_NE(error_of(issuer + "scope_claim = \"" + std::string(257, 'x') + "\"\n")
+                  .find("auth.issuers[0].scope_claim"),
+              std::string::npos);
+}
+
+TEST(auth_config, verify_threads_and_scope_claim) {
+    auto s = parse("[auth]\n[[auth.issuers]]\nissuer = \"i\"\nkeys = [\"k\"]\n");
+    EXPECT_EQ(s.verify_threads, 1U);  // default: signature checks off the broker workers
+    EXPECT_EQ(s.issuers.at(0).scope_claim, "scope");
+    auto t = parse(
+        "[auth]\nverify_threads = 0\n[[auth.issuers]]\nissuer = \"i\"\nkeys = [\"k\"]\n"
+        "scope_claim = \"realm_access.roles\"\n");
+    EXPECT_EQ(t.verify_threads, 0U);
+    EXPECT_EQ(t.issuers.at(0).scope_claim, "realm_access.roles");
+    EXPECT_EQ(parse("[auth]\nverify_threads = 8\n").verify_threads, 8U);
 }
 
 TEST(auth_config, no_issuer_is_an_error) {
@@ -120,7 +147,9 @@ TEST(auth_wiring, static_keys_and_revocation_events) {
     is.algorithms = {"ES256"};
     is.key_files = {key_file_settings{dir.write("k.pem", env.key.public_pem().value()), "k1", "ES256"}};
     s.issuers.push_back(is);
+    s.verify_threads = 0;  // inline answers: the deterministic harness settles them at once
     auto stack = build_auth(s, f.clock, nullptr);
+    EXPECT_FALSE(stack->verify);
     f.start(&stack->authz, stack->authn.get());
     oauth::revocation_hub hub;
     stack->link_revocations(*f.b, hub, std::string(auth::test::issuer));
@@ -168,6 +197,7 @@ TEST(auth_wiring, builtin_issuer_rotation_and_revocation) {
     oauth::authorization_server as(oc, f.clock);
     auth_settings s;
     s.enabled = true;
+    s.verify_threads = 0;
     auto stack = build_auth(s, f.clock, &as);
     f.start(&stack->authz, stack->authn.get());
     stack->link_revocations(*f.b, as.revocations(), as.config().issuer);
@@ -203,6 +233,64 @@ TEST(auth_wiring, builtin_issuer_rotation_and_revocation) {
     EXPECT_EQ(rc3, reason_code::bad_user_name_or_password);
     (void)c3;
     stack->revocations.reset();
+}
+
+/// Settles the harness until `c` has a packet (bounded): the verdict comes from a verify thread.
+bool settle_until_answer(broker::test::broker_fixture& f, broker::test::test_client& c) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (c.inbox_empty() && std::chrono::steady_clock::now() < deadline) {
+        f.settle();
+        std::this_thread::yield();
+    }
+    return !c.inbox_empty();
+}
+
+// [auth] verify_threads = 2: the stack owns a verify pool that checks cold tokens off the broker's
+// workers (the CONNECT is answered after the pool's verdict is posted back); scope_claim maps the
+// issuer's "scp" array; stop_authentication() then keeps every later answer from the broker.
+TEST(auth_wiring, verify_threads_offload_cold_checks_and_scope_claim) {
+    temp_dir dir;
+    broker::test::broker_fixture f;
+    auth::test::token_env env(f.clock);
+    auth_settings s;
+    s.enabled = true;
+    s.verify_threads = 2;
+    issuer_settings is;
+    is.issuer = std::string(auth::test::issuer);
+    is.algorithms = {"ES256"};
+    is.key_files = {key_file_settings{dir.write("k.pem", env.key.public_pem().value()), "k1", "ES256"}};
+    is.scope_claim = "scp";
+    s.issuers.push_back(is);
+    auto stack = build_auth(s, f.clock, nullptr);
+    ASSERT_TRUE(stack->verify);
+    EXPECT_EQ(stack->verify->threads(), 2U);
+    f.start(&stack->authz, &stack->authenticator());
+
+    auto claims = env.claims("mqtt:all:#");  // "scope" is not this issuer's scope claim
+    claims["scp"] = boost::json::array{"mqtt:pub:a/#"};
+    auto& c = f.client(0);
+    auto conn = c.make_connect("d");
+    conn.password = auth::test::bytes_of(env.sign(claims));
+    c.send(conn);
+    ASSERT_TRUE(settle_until_answer(f, c));
+    ASSERT_EQ(c.expect<mqtt::connack>().reason_code, reason_code::success);
+    EXPECT_EQ(stack->verify->stats().completed, 1U);
+    EXPECT_EQ(stack->authn->stats().verifications, 1U);
+    c.send(broker::test::make_publish("a/x", "1", 1, 1));
+    EXPECT_EQ(c.expect<mqtt::puback>().reason_code, reason_code::no_matching_subscribers);
+    c.send(broker::test::make_publish("b/x", "1", 1, 2));
+    EXPECT_EQ(c.expect<mqtt::puback>().reason_code, reason_code::not_authorized);
+
+    // Shutdown: after stop_authentication no answer reaches the broker, queued or late.
+    stack->stop_authentication();
+    stack->stop_authentication();  // idempotent
+    auto& late = f.client(0);
+    auto conn2 = late.make_connect("e");
+    conn2.password = auth::test::bytes_of(env.token());
+    late.send(conn2);
+    f.settle();
+    EXPECT_TRUE(late.inbox_empty());
+    EXPECT_EQ(stack->authn->stats().verifications, 1U);  // not even forwarded
 }
 
 }  // namespace
