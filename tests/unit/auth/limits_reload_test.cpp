@@ -227,7 +227,7 @@ TEST(limits_effect, jwks_over_max_document_bytes_is_refused_and_the_last_good_se
 
     // Under the limit again: accepted (the refusal came from the size, not from the content).
     server.set("/jwks", 200, R"({"keys":[)" + jwk_of(k1) + "," + jwk_of(k2) + "]}");
-    EXPECT_TRUE(wait_status(keys, [](const auto& st) { return st.keys == 2; })) << keys.status().last_error;
+    EXPECT_TRUE(wait_status(keys, [](const auto& now) { return now.keys == 2; })) << keys.status().last_error;
 }
 
 // [[auth.issuers]] fetch_timeout: a server slower than the timeout is an outage (the fetch fails
