@@ -146,7 +146,9 @@ void broker::end_sessions(std::function<bool(const principal&)> match, mqtt::rea
         impl_->post(i, [shared_match, reason, reason_string](worker& w) {
             for_each_connection(w, [&](mqtt_connection& c) {
                 if (c.is_connected() && c.who() && (*shared_match)(*c.who())) {
-                    c.kick(reason, reason_string);
+                    // The credential that authorized the session was withdrawn: its will is not
+                    // published on that authority (as at token expiry, docs/auth.md).
+                    c.kick(reason, reason_string, false);
                 }
             });
         });

@@ -210,7 +210,7 @@ void mqtt_connection::fail(mqtt::reason_code reason, std::string reason_string) 
     finish(true);  // not a normal disconnection: the will is published [MQTT-3.1.2-8]
 }
 
-void mqtt_connection::kick(mqtt::reason_code reason, std::string reason_string) {
+void mqtt_connection::kick(mqtt::reason_code reason, std::string reason_string, bool with_will) {
     if (finished_) {
         return;
     }
@@ -221,7 +221,7 @@ void mqtt_connection::kick(mqtt::reason_code reason, std::string reason_string) 
         send_packet(d);
     }
     close_transport(false);
-    finish(true);
+    finish(with_will);
 }
 
 void mqtt_connection::close_transport(bool abort) {
@@ -259,6 +259,22 @@ void mqtt_connection::finish(bool with_will) {
 void mqtt_connection::send_packet(const mqtt::packet& p) {
     std::vector<std::uint8_t> out;
     mqtt::encode(p, version_, out);
+    if (is_v5() && out.size() > client_max_packet_size_ && !std::holds_alternative<mqtt::publish>(p)) {
+        // The Reason String and User Properties are the first to go when a packet would exceed the
+        // client's Maximum Packet Size ([MQTT-3.1.2-25], [MQTT-3.2.2-19], [MQTT-3.4.2-2],
+        // [MQTT-3.9.2-1], [MQTT-3.14.2-3]); PUBLISH is sized in publish_out.cpp.
+        mqtt::packet trimmed = p;
+        std::visit(
+            [](auto& x) {
+                if constexpr (requires { x.properties; }) {
+                    x.properties.reason_string.reset();
+                    x.properties.user_properties.clear();
+                }
+            },
+            trimmed);
+        out.clear();
+        mqtt::encode(trimmed, version_, out);
+    }
     if (!out.empty()) {
         t_->send(common::shared_bytes(std::move(out)));
     }

@@ -54,7 +54,9 @@ class mqtt_connection final : public connection, public std::enable_shared_from_
     // --- used by the worker / session code ---
     /// Ends the connection with `reason` (v5 DISCONNECT with it, v3.1.1 close); the session sees a
     /// network loss (will rules apply) unless `reason` is a normal disconnect from our side.
-    void kick(mqtt::reason_code reason, std::string reason_string = {});
+    /// Ends the connection from the server side (v5 DISCONNECT `reason`). `with_will`: false when the
+    /// session's credentials were withdrawn (revocation), so its will is not published.
+    void kick(mqtt::reason_code reason, std::string reason_string = {}, bool with_will = true);
     /// A moved/resumed session is ready (or nullptr: start a fresh one).
     void resume_with(session* s);
     /// Sends what the session's window allows.

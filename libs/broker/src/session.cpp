@@ -88,7 +88,9 @@ void worker::publish_will(session& s) {
         std::size_t matched = 0;
         self.route(msg, {}, matched, false);
     };
-    if (!who) {
+    if (!who || w->msg.topic.empty() || w->msg.topic.front() == '$') {
+        // '$' topics are the server's ([MQTT-4.7.2]): a client cannot PUBLISH there (0x90, see
+        // publish_in.cpp), so neither can its will, whatever its grants say.
         return;
     }
     // Wills go through the authorizer like any PUBLISH, at the time they are published.

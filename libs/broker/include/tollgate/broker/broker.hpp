@@ -78,7 +78,8 @@ class broker {
     void begin_shutdown(std::function<void()> done);
 
     /// Ends every connected session whose principal matches: v5 DISCONNECT `reason` with
-    /// `reason_string`, v3.1.1 close. `match` runs on worker threads. Any thread.
+    /// `reason_string`, v3.1.1 close. Their wills are not published (the auth layer calls this when
+    /// a session's token is revoked or no longer active). `match` runs on worker threads. Any thread.
     void end_sessions(std::function<bool(const principal&)> match, mqtt::reason_code reason,
                       std::string reason_string);
 
