@@ -212,6 +212,8 @@ issuer_settings parse_issuer(const toml::table& table, const std::string& path) 
     }
     string_array(r, table, "audiences", out.audiences);
     r.boolean("require_typ", out.require_typ);
+    r.seconds("max_token_lifetime", out.max_token_lifetime, std::chrono::seconds{0},
+              std::chrono::hours{24 * 366});
     r.string("scope_claim", out.scope_claim);
     if (out.scope_claim.size() > 256 ||
         std::any_of(out.scope_claim.begin(), out.scope_claim.end(),
@@ -332,32 +334,50 @@ auth_settings parse_auth_settings(const toml::table& table, const std::string& p
     return out;
 }
 
+std::optional<auth::revocation> to_auth_revocation(const oauth::revocation_event& e,
+                                                   const std::string& issuer) {
+    auth::revocation r;
+    r.issuer = issuer;
+    r.revoked_at = e.time;
+    switch (e.kind) {
+        case oauth::revocation_kind::access_token:
+            r.what = auth::revocation::kind::access_token;
+            r.value = e.jti;
+            r.until = e.expires_at;
+            return r;
+        case oauth::revocation_kind::client:
+            r.what = auth::revocation::kind::client;
+            r.value = e.client_id;
+            return r;
+        case oauth::revocation_kind::subject:
+            r.what = auth::revocation::kind::subject;
+            r.value = e.subject;
+            return r;
+        case oauth::revocation_kind::refresh_family:
+            break;  // its access tokens arrive as access_token events
+    }
+    return std::nullopt;
+}
+
 void auth_stack::link_revocations(broker::broker& b, oauth::revocation_hub& hub, const std::string& issuer) {
     revoker = std::make_unique<auth::session_revoker>(b, authn.get());
     auto* target = revoker.get();
     revocations = hub.subscribe([target, issuer](const oauth::revocation_event& e) {
-        auth::revocation r;
-        r.issuer = issuer;
-        r.revoked_at = e.time;
-        switch (e.kind) {
-            case oauth::revocation_kind::access_token:
-                r.what = auth::revocation::kind::access_token;
-                r.value = e.jti;
-                r.until = e.expires_at;
-                break;
-            case oauth::revocation_kind::client:
-                r.what = auth::revocation::kind::client;
-                r.value = e.client_id;
-                break;
-            case oauth::revocation_kind::subject:
-                r.what = auth::revocation::kind::subject;
-                r.value = e.subject;
-                break;
-            case oauth::revocation_kind::refresh_family:
-                return;  // its access tokens arrive as access_token events
+        if (auto r = to_auth_revocation(e, issuer)) {
+            target->revoke(*r);
         }
-        target->revoke(r);
     });
+}
+
+std::size_t auth_stack::remember_revocations(oauth::authorization_server& server) {
+    auto* target = authn.get();
+    const std::string issuer = server.config().issuer;
+    auto sub = server.revocations().subscribe([target, &issuer](const oauth::revocation_event& e) {
+        if (auto r = to_auth_revocation(e, issuer)) {
+            target->revoke(*r);
+        }
+    });
+    return server.replay_revocations();
 }
 
 bool auth_stack::reload() {
@@ -575,6 +595,7 @@ std::unique_ptr<auth_stack> build_auth(const auth_settings& settings, const comm
         ic.audiences = is.audiences;
         ic.require_at_jwt = is.require_typ;
         ic.scope_claim = is.scope_claim;
+        ic.max_token_lifetime = is.max_token_lifetime;
         add_introspection(is, where, is.key_files.empty() ? &remote.back() : nullptr, ic);
         cfg.issuers.push_back(std::move(ic));
     }

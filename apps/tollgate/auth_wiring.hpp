@@ -39,6 +39,7 @@
 //   require_typ = true                  # header typ at+jwt (RFC 9068)
 //   scope_claim = "scope"               # claim or dotted path holding the scopes ("scp", "permissions",
 //                                       # "realm_access.roles"); string or array of strings
+//   max_token_lifetime = "24h"          # refuse tokens whose exp - iat is longer ("0s": no limit)
 //   introspection_endpoint = "https://idp.example/introspect"  # RFC 7662; default: from discovery
 //   introspection_client_id = "tollgate"                        # client_secret_basic credentials
 //   introspection_client_secret_file = "/etc/tollgate/introspection-secret"  # or ..._secret = "..."
@@ -98,6 +99,8 @@ struct issuer_settings {
     /// Claim (or dotted path) holding the scopes: string (space-separated) or array of strings
     /// (auth/claim_mapping.hpp). The built-in issuer always uses "scope".
     std::string scope_claim = "scope";
+    /// Longest accepted token lifetime, exp - iat (hostile-inputs #67); 0: no limit.
+    std::chrono::seconds max_token_lifetime{24 * 3600};
     // RFC 7662 introspection (docs/auth.md "Introspection"); on when introspection_client_id is set.
     std::string introspection_endpoint;  ///< empty: from the discovery metadata
     std::string introspection_client_id;
@@ -126,6 +129,11 @@ struct auth_settings {
     audit_settings audit;                                ///< [auth.audit], audit_wiring.hpp
     std::optional<policy_settings> policy;               ///< [auth.policy], policy_wiring.hpp
 };
+
+/// The authenticator's form of a built-in server's revocation event (nullopt for a refresh
+/// family: its access tokens come as events of their own).
+[[nodiscard]] std::optional<auth::revocation> to_auth_revocation(const oauth::revocation_event& e,
+                                                                 const std::string& issuer);
 
 /// Parses the [auth] table (`path` is its key path, "auth"). Throws config_error.
 [[nodiscard]] auth_settings parse_auth_settings(const toml::table& table, const std::string& path = "auth");
@@ -157,6 +165,9 @@ struct auth_stack {
     /// Call once, after the broker exists; the stack, `b` and `hub` must outlive the subscription
     /// (destroy the stack, or reset `revocations`, before the broker).
     void link_revocations(broker::broker& b, oauth::revocation_hub& hub, const std::string& issuer);
+    /// Without a broker (`tollgate admin explain`): the authenticator remembers every revocation of
+    /// the built-in server still in force (its journal), as a serving process does. Returns how many.
+    std::size_t remember_revocations(oauth::authorization_server& server);
     std::unique_ptr<auth::session_revoker> revoker;
     oauth::revocation_hub::subscription revocations;
     /// Issuers whose keys come over HTTPS: the HTTP client made for the issuer (ca_file,

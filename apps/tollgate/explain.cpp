@@ -219,6 +219,10 @@ loaded_stack load_stack(const explain_options& o, const common::clock& clock) {
         s.builtin = std::make_unique<oauth::authorization_server>(oc, clock);
     }
     s.stack = build_auth(s.cfg.auth, clock, s.builtin.get());
+    if (s.builtin) {
+        // Revoked tokens, clients and users are refused here as by the running broker.
+        (void)s.stack->remember_revocations(*s.builtin);
+    }
     return s;
 }
 

@@ -252,6 +252,10 @@ exit_code serve(const config& cfg, const serve_options& options) {
     }
     if (auth && oauth) {
         auth->link_revocations(mqtt_broker, oauth->server().revocations(), oauth->server().config().issuer);
+        // Revocations made before this process started (an earlier run, `tollgate admin`) are still
+        // in force: restored from the journal before any listener opens (RFC 7009 §2).
+        const auto restored = oauth->server().replay_revocations();
+        common::logger("auth")->info("restored {} revocation(s) still in force", restored);
     }
 
     std::vector<net::listener_config> listeners;

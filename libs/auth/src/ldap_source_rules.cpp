@@ -205,7 +205,9 @@ std::optional<policy_rule> parse_ldap_rule(std::string_view value, std::string s
     probe.client_id = "x";
     probe.subject = "x";
     probe.username = "x";
-    probe.claim = [](std::string_view) { return std::optional<std::string>(); };  // no {claim:NAME} here
+    probe.claim = [](std::string_view) {
+        return std::optional<std::string>("x");
+    };  // {claim:NAME}: filled per session
     const auto compiled = policy_rules::compile({rule}, probe);
     if (compiled.rules().size() != 1) {
         return fail(compiled.dropped().empty() ? std::string_view("not a valid topic filter")

@@ -58,6 +58,9 @@ std::shared_ptr<const jose::verifier> token_authenticator::impl::verifier_for(is
         policy.audiences = st.config.audiences;
         policy.leeway = config.leeway;
         policy.require_exp = true;
+        if (st.config.max_token_lifetime.count() > 0) {
+            policy.max_lifetime = st.config.max_token_lifetime;
+        }
         if (st.config.require_at_jwt) {
             policy.expected_typ = "at+jwt";
         }

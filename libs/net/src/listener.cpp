@@ -88,18 +88,26 @@ void accept_loop::accept() {
     if (stopped_) {
         return;
     }
-    const unsigned worker = next_worker_->fetch_add(1, std::memory_order_relaxed) % pool_.size();
-    acceptor_.async_accept(
-        io_context_of(pool_, worker),
-        [self = shared_from_this(), worker](boost::system::error_code ec, tcp::socket socket) {
-            if (ec) {
-                self->on_error(ec);
-                return;
-            }
-            self->backoff_ = std::chrono::milliseconds(0);
-            self->on_accept_(std::move(socket), worker);
-            self->accept();
-        });
+    // The pending accept holds a socket of the acceptor's own io_context; the accepted descriptor
+    // is then moved to the chosen worker's context. (Accepting straight into another worker's
+    // context left, at shutdown, a pending operation owning a socket whose service had already been
+    // destroyed with that context: undefined behaviour found by UBSan.)
+    acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        if (ec) {
+            self->on_error(ec);
+            return;
+        }
+        self->backoff_ = std::chrono::milliseconds(0);
+        const unsigned worker =
+            self->next_worker_->fetch_add(1, std::memory_order_relaxed) % self->pool_.size();
+        boost::system::error_code move_ec;
+        const auto protocol = socket.local_endpoint(move_ec).protocol();
+        const auto fd = move_ec ? -1 : socket.release(move_ec);
+        if (!move_ec && fd >= 0) {
+            self->on_accept_(tcp::socket(io_context_of(self->pool_, worker), protocol, fd), worker);
+        }
+        self->accept();
+    });
 }
 
 void accept_loop::on_error(const boost::system::error_code& ec) {

@@ -23,7 +23,7 @@ import urllib.error
 import mqtt_wire as w
 from auth_test import REAUTHENTICATE, TokenClientMixin, auth_config_text
 from mqtt_clients import QUIET, PahoClient
-from tollgate_fixture import BrokerTestCase, main, wait_until, ws_listener, tcp_listener
+from tollgate_fixture import BrokerTestCase, binary_path, main, wait_until, ws_listener, tcp_listener
 
 PROP_REASON_STRING = 0x1F
 # The DISCONNECT reason code of a token expiry, as the auth layer sets it (principal.expiry_reason;
@@ -297,6 +297,24 @@ class Revocation(LifetimeBase):
         with self.assertRaises(urllib.error.HTTPError) as refused:
             self.token(client, "mqtt:all:a/#")
         self.assertEqual(refused.exception.code, 401)
+
+    def test_admin_token_revoke_reads_the_token_from_stdin_RFC7009_2_1(self):
+        # `tollgate admin token revoke -` takes the token on standard input, so it never shows in
+        # ps or the shell history; the revocation reaches the running server through the journal
+        # and ends the live session (DISCONNECT 0x98), and the token no longer connects.
+        client = self.register(["mqtt:all:a/#"], ttl=3600)
+        tok = self.token(client, "mqtt:all:a/#")
+        c, ack = self.raw_connect_v5("revoked-by-admin", username="oauth2", password=tok.encode())
+        self.assertEqual(w.connack_reason(ack), 0)
+        out = subprocess.run([binary_path(), "admin", "--data-dir", self.broker.data_dir, "token", "revoke", "-"],
+                             input=(tok + "\n").encode(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stdout.decode())
+        self.assertIn("revoked", out.stdout.decode())
+        p = c.expect(w.DISCONNECT, timeout=2.0)
+        self.assertEqual(disconnect_reason(p)[0], ADMINISTRATIVE_ACTION)
+        c2, ack2 = self.raw_connect_v5("revoked-again", username="oauth2", password=tok.encode())
+        self.assertEqual(w.connack_reason(ack2), 0x86)
 
 
 class KeyRotation(LifetimeBase):

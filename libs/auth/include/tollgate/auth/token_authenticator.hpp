@@ -134,6 +134,9 @@ struct issuer_config {
     /// space-separated string or an array of strings (claim_mapping.hpp). Read from a JWT's claims
     /// and, when it is not "scope", from an introspection answer too (RFC 7662 §2.2 names "scope").
     std::string scope_claim = "scope";
+    /// exp - iat (exp - now without iat) above this plus leeway: refused ("token lifetime (exp)
+    /// exceeds the maximum"; hostile-inputs #67). 0: no limit (the built-in issuer bounds its own).
+    std::chrono::seconds max_token_lifetime{0};
 };
 
 enum class client_id_binding { none, client_id_claim, subject, claim };
