@@ -269,9 +269,10 @@ void add_key_and_token_commands(CLI::App& admin, const std::shared_ptr<admin_set
     auto* token = admin.add_subcommand("token", "Tokens")->require_subcommand(1);
     auto value = std::make_shared<std::string>();
     auto* revoke = token->add_subcommand("revoke", "Revoke an access token (JWT or jti) or a refresh token");
-    revoke->add_option("token", *value,
-                       "The token or the jti; - reads it from standard input (keeps it out of ps and "
-                       "shell history)")
+    revoke
+        ->add_option("token", *value,
+                     "The token or the jti; - reads it from standard input (keeps it out of ps and "
+                     "shell history)")
         ->required();
     revoke->callback([s, value] {
         if (*value == "-") {
