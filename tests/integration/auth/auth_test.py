@@ -278,5 +278,63 @@ class AuthEndToEnd(TokenClientMixin, BrokerTestCase):
         self.assertEqual(w.connack_reason(ack2), 0x86)
 
 
+class VerifyThreadsMixin(TokenClientMixin):
+    """[auth] verify_threads (docs/auth.md "Signature checks off the event loop"): CONNECT with cold
+    tokens, many at once, with the checks on the verify pool or inline."""
+
+    VERIFY_THREADS = None
+
+    def broker_options(self):
+        return {"config_text": auth_config_text(auth={"verify_threads": self.VERIFY_THREADS})}
+
+    def verify_threads_running(self):
+        """Threads of the broker process named tg-verify-<i> (auth::verify_pool)."""
+        names = []
+        task_dir = "/proc/%d/task" % self.broker.pid
+        for tid in os.listdir(task_dir):
+            try:
+                with open(os.path.join(task_dir, tid, "comm")) as f:
+                    names.append(f.read().strip())
+            except FileNotFoundError:
+                continue  # the thread ended meanwhile
+        return sorted(n for n in names if n.startswith("tg-verify-"))
+
+    def test_cold_tokens_connect_at_once_and_a_forged_one_is_refused(self):
+        self.assertEqual(self.verify_threads_running(),
+                         ["tg-verify-%d" % i for i in range(self.VERIFY_THREADS)])
+        client = self.register(["mqtt:pub:v/#"])
+        tokens = [self.token(client, "mqtt:pub:v/#") for _ in range(12)]  # distinct: each is cold
+        head, payload, sig = tokens[0].split(".")
+        forged = "%s.%s.%s" % (head, payload, sig[:-4] + ("AAAA" if not sig.endswith("AAAA") else "BBBB"))
+        conns = []
+        for i, tok in enumerate(tokens + [forged]):  # every CONNECT sent before any answer is read
+            c = w.RawClient(self.broker.port())
+            self.on_teardown(c.close)
+            c.send(w.connect("vt-%d" % i, version=5 if i % 2 == 0 else 4, username="oauth2",
+                             password=tok.encode()))
+            conns.append(c)
+        codes = [w.connack_reason(c.expect(w.CONNACK)) for c in conns]
+        self.assertEqual(codes[:-1], [0] * len(tokens))
+        self.assertIn(codes[-1], (0x86, 4))  # v5 0x86 / v3.1.1 return code 4 (13 CONNECTs: the last is v5)
+        self.assertIn(self.puback_reason(conns[0], "v/x", 1), (0x00, 0x10))
+        self.assertEqual(self.puback_reason(conns[2], "w/x", 1), 0x87)  # scopes from the verified token
+        # A reconnect with an already verified token (the cache) and mosquitto_pub work too.
+        c, ack = self.raw_connect_v5("vt-again", username="oauth2", password=tokens[0].encode())
+        self.assertEqual(w.connack_reason(ack), 0)
+        rc, out = mosquitto_pub(self.broker.port(), "v/y", "hi", qos=1, extra=["-u", "oauth2", "-P", tokens[1]])
+        self.assertEqual(rc, 0, out)
+        want = ("on %d verify thread(s)" % self.VERIFY_THREADS if self.VERIFY_THREADS
+                else "inline on the broker workers")
+        self.assertIn("cold token signature checks " + want, self.broker.log_text())
+
+
+class VerifyThreadsTwo(VerifyThreadsMixin, BrokerTestCase):
+    VERIFY_THREADS = 2
+
+
+class VerifyThreadsInline(VerifyThreadsMixin, BrokerTestCase):
+    VERIFY_THREADS = 0
+
+
 if __name__ == "__main__":
     main()

@@ -8,6 +8,8 @@ http on loopback with allow_http, recheck_interval 2 s, recheck_grace 2 s):
     token is refused (CONNACK 0x86);
   - a token revoked at the issuer (RFC 7009 /token/revocation) ends its live session on its next
     PUBLISH after the interval: DISCONNECT 0x98 "token no longer active"; a reconnect is refused;
+  - an inactive verdict learnt during another client's CONNECT ends the token's live sessions at
+    once, without waiting for their next packet;
   - with the issuer gone, a session keeps working during the grace, then PUBLISH is refused (0x87)
     and the session ends with DISCONNECT 0x87 "token could not be re-checked" (fail closed);
   - neither the token nor the introspection client secret appears in tollgate's log.
@@ -148,6 +150,37 @@ class IntrospectionTest(BrokerTestCase):
         c.expect_closed()
         _, again = self.connect(token, client_id="sensor-1b")
         self.assertEqual(again, 0x86)  # remembered as inactive
+
+    def test_inactive_verdict_at_another_connect_ends_the_live_sessions_at_once(self):
+        """An inactive verdict learnt while authenticating one client's CONNECT ends the token's
+        other live sessions at once (DISCONNECT 0x98), although they send nothing."""
+        token = self.token()
+        c1, code1 = self.connect(token, client_id="sensor-a")
+        c2, code2 = self.connect(token, client_id="sensor-b")
+        self.assertEqual((code1, code2), (0x00, 0x00))
+        self.idp.revoke(token, "sensor-1", "s1")
+        # The cached answer is reused for the interval; a CONNECT after it asks the issuer again.
+        start = time.monotonic()
+        probes = []
+        while True:
+            self.assertLess(time.monotonic() - start, INTERVAL + 15, probes)
+            probe, code = self.connect(token, client_id="sensor-probe-%d" % len(probes))
+            probes.append(code)
+            if code != 0x00:
+                break
+            probe.close()
+            time.sleep(0.25)  # pacing of the client's attempts, not a wait for the broker
+        self.assertEqual(code, 0x86, probes)
+        refused_at = time.monotonic()
+        for c in (c1, c2):  # neither sent a packet: ended by the CONNECT's verdict, not a re-check
+            p = c.expect(w.DISCONNECT, timeout=2.0)
+            self.assertEqual((p.body[0], reason_string(p, 1)), (0x98, "token no longer active"))
+            c.expect_closed()
+        self.assertLess(time.monotonic() - refused_at, 2.0)
+        # A session of another token is untouched.
+        other, code = self.connect(self.token(), client_id="sensor-other")
+        self.assertEqual(code, 0x00)
+        self.assertEqual(self.publish(other, "sensors/a", 1), ("puback", 0x00))
 
     def test_issuer_unreachable_allowed_during_grace_then_fail_closed(self):
         token = self.token()

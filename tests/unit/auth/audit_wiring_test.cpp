@@ -66,7 +66,7 @@ TEST(audit_config, wiring_wraps_only_when_a_path_is_set) {
     std::filesystem::create_directories(dir);
     {
         audit_wiring on;
-        on.open(audit_settings{(dir / "a.jsonl").string(), 100, false}, clock);
+        on.open(audit_settings{(dir / "a.jsonl").string(), 100, 16 * 1024 * 1024, false}, clock);
         auto& wrapped = on.wrap(static_cast<broker::authorizer&>(authz));
         EXPECT_NE(&wrapped, &authz);
         EXPECT_EQ(&on.wrap(static_cast<broker::authorizer&>(authz)), &wrapped);  // made once
@@ -82,8 +82,9 @@ TEST(audit_config, wiring_wraps_only_when_a_path_is_set) {
             << line;
     }
     audit_wiring bad;
-    EXPECT_THROW(bad.open(audit_settings{(dir / "no/such/dir/a.jsonl").string(), 100, false}, clock),
-                 std::runtime_error);
+    EXPECT_THROW(
+        bad.open(audit_settings{(dir / "no/such/dir/a.jsonl").string(), 100, 16 * 1024 * 1024, false}, clock),
+        std::runtime_error);
     std::filesystem::remove_all(dir);
 }
 
