@@ -16,8 +16,6 @@
 #include <tollgate/auth/scope.hpp>
 #include <tollgate/auth/token_authenticator.hpp>
 #include <tollgate/common/log.hpp>
-#include <tollgate/jose/base64url.hpp>
-#include <tollgate/jose/json.hpp>
 #include <tollgate/jose/jws.hpp>
 #include <tollgate/mqtt/reason_code.hpp>
 #include <tollgate/oauth/server.hpp>
@@ -71,19 +69,7 @@ std::string read_token(const std::string& file) {
 std::optional<bj::object> peek_claims(std::string_view token) {
     jose::token_limits limits;
     limits.max_token_bytes = max_token_file_bytes;
-    auto parsed = jose::parse_compact(token, limits);
-    if (!parsed) {
-        return std::nullopt;
-    }
-    std::string json;
-    if (!jose::base64url_decode_append(parsed->payload_b64(), json)) {
-        return std::nullopt;
-    }
-    auto claims = jose::parse_json_object(json, limits.claims_json);
-    if (!claims) {
-        return std::nullopt;
-    }
-    return std::move(*claims);
+    return jose::unverified_claims(token, limits);
 }
 
 std::string printable(std::string_view s) {

@@ -4,8 +4,6 @@
 
 #include <tollgate/auth/claim_mapping.hpp>
 #include <tollgate/common/secret.hpp>
-#include <tollgate/jose/base64url.hpp>
-#include <tollgate/jose/json.hpp>
 
 #include "token_authenticator_impl.hpp"
 
@@ -15,15 +13,7 @@ namespace {
 
 /// The unverified "iss" of a compact JWS, only to pick which issuer's keys and policy to use.
 std::optional<std::string> peek_issuer(std::string_view token, const jose::token_limits& limits) {
-    auto parsed = jose::parse_compact(token, limits);
-    if (!parsed) {
-        return std::nullopt;
-    }
-    std::string json;
-    if (!jose::base64url_decode_append(parsed->payload_b64(), json)) {
-        return std::nullopt;
-    }
-    auto claims = jose::parse_json_object(json, limits.claims_json);
+    auto claims = jose::unverified_claims(token, limits);
     if (!claims) {
         return std::nullopt;
     }

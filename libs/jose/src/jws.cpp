@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <tollgate/jose/base64url.hpp>
+#include <tollgate/jose/json.hpp>
 #include <tollgate/jose/jws.hpp>
 
 namespace tollgate::jose {
@@ -195,6 +196,22 @@ result<std::string> sign(const key& k, algorithm alg, std::string_view payload, 
 result<std::string> sign(const key& k, algorithm alg, const boost::json::object& claims,
                          const sign_options& options) {
     return sign(k, alg, bj::serialize(claims), options);
+}
+
+std::optional<boost::json::object> unverified_claims(std::string_view token, const token_limits& limits) {
+    auto parsed = parse_compact(token, limits);
+    if (!parsed) {
+        return std::nullopt;
+    }
+    std::string json;
+    if (!base64url_decode_append(parsed->payload_b64(), json)) {
+        return std::nullopt;
+    }
+    auto claims = parse_json_object(json, limits.claims_json);
+    if (!claims) {
+        return std::nullopt;
+    }
+    return std::move(*claims);
 }
 
 }  // namespace tollgate::jose

@@ -66,6 +66,11 @@ struct parsed_jws {
 result<parsed_jws> parse_compact(std::string_view token, const token_limits& limits = {},
                                  boost::json::storage_ptr storage = {});
 
+/// The payload of a compact JWS as a JSON object WITHOUT checking the signature or anything else:
+/// only to choose an issuer's keys and policy, or to display a token. nullopt when the token does
+/// not parse within `limits` or its payload is not a JSON object.
+std::optional<boost::json::object> unverified_claims(std::string_view token, const token_limits& limits = {});
+
 /// Verifies signature over signing_input with key and alg. Errors: alg_key_mismatch (key does not
 /// allow alg), key_too_short, bad_signature (wrong length, ECDSA r or s zero or >= n, RSA length
 /// != modulus length, or the check fails). The OpenSSL result is accepted only when it is exactly 1.
