@@ -297,7 +297,9 @@ TEST(limits_effect, max_unknown_kid_waiters_bounds_the_joiners) {
     EXPECT_TRUE(changed.wait_for(lock, event_timeout, [&] { return answered >= 2; }));
     EXPECT_EQ(answered, 2);
     lock.unlock();
-    EXPECT_EQ(keys.status().joined, 2U);
+    // The first waiter joins the startup fetch if it is already in flight, else it starts a cycle;
+    // the second always joins one: which of the two happened is a race the bound does not depend on.
+    EXPECT_GE(keys.status().joined, 1U);
     EXPECT_NE(keys.status().last_error.find("timed out after 500 ms"), std::string::npos)
         << keys.status().last_error;
 }

@@ -11,6 +11,7 @@
 #include <tollgate/auth/file_source.hpp>
 #include <tollgate/auth/policy_authorizer.hpp>
 
+#include "policy_rules_support.hpp"
 #include "token_env.hpp"
 
 namespace tollgate::auth::test {
@@ -19,24 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 using broker::test::make_publish;
 using mqtt::reason_code;
-
-policy_rule rule(policy_effect e, grant_action a, std::string filter, std::string source = "test") {
-    return policy_rule{e, a, std::move(filter), std::move(source)};
-}
-constexpr auto allow = policy_effect::allow;
-constexpr auto deny = policy_effect::deny;
-constexpr auto pub = grant_action::publish;
-constexpr auto sub = grant_action::subscribe;
-constexpr auto all = grant_action::both;
-
-substitution_values values(std::string client_id = "dev-1", std::string subject = "alice",
-                           std::optional<std::string> username = "alice") {
-    substitution_values v;
-    v.client_id = std::move(client_id);
-    v.subject = std::move(subject);
-    v.username = std::move(username);
-    return v;
-}
 
 // ---- filters_overlap -------------------------------------------------------------------------
 
