@@ -35,7 +35,7 @@ import urllib.request
 
 from tollgate_fixture import cert, source_dir
 
-READY_TIMEOUT = 30.0  # seconds from exec to "oidc-provider ready" (node start-up on a loaded machine)
+READY_TIMEOUT = 90.0  # seconds from exec to "oidc-provider ready" (node start-up on a loaded machine)
 STOP_TIMEOUT = 10.0
 HTTP_TIMEOUT = 10.0
 
